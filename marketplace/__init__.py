@@ -1,0 +1,48 @@
+"""Nuanxin (暖心): the social-assistance matching marketplace, as a Flask application."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import Flask
+
+from marketplace.accounts.views import bp as accounts_bp
+from marketplace.cli import register_cli
+from marketplace.common.web import init_web, select_locale
+from marketplace.config import build_config
+from marketplace.extensions import babel, bootstrap, csrf, db, login_manager, migrate
+from marketplace.main.views import bp as main_bp
+from marketplace.regions.views import bp as regions_bp
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(config: dict | None = None) -> Flask:
+    """Build the app; ``config`` overrides values read from the environment (tests use it)."""
+    app = Flask(
+        __name__,
+        instance_path=str(ROOT / "instance"),
+        template_folder=str(ROOT / "templates"),
+        static_folder=str(ROOT / "static"),
+    )
+    app.config.update(build_config(Path(app.instance_path), config))
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(ROOT / "migrations"))
+    csrf.init_app(app)
+    bootstrap.init_app(app)
+    login_manager.init_app(app)
+
+    babel.init_app(
+        app,
+        locale_selector=select_locale,
+        default_translation_directories=str(Path(__file__).parent / "translations"),
+    )
+    init_web(app)
+
+    app.register_blueprint(main_bp)
+    app.register_blueprint(accounts_bp)
+    app.register_blueprint(regions_bp)
+
+    register_cli(app)
+    return app

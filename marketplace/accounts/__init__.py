@@ -1,0 +1,1 @@
+"""Accounts: users with roles and scope, organisations, login."""

@@ -1,0 +1,1 @@
+"""Shared web parts used by every area: base model, access control, errors, paging, security."""

@@ -1,0 +1,90 @@
+"""Request-wide behaviour: security headers, error pages, language choice, template helpers."""
+
+from __future__ import annotations
+
+from flask import Flask, current_app, render_template, request, session
+from flask_babel import format_datetime, get_locale
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+from marketplace.common.crypto import mask_id_number, mask_phone
+
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'self'; "
+    "form-action 'self'; frame-ancestors 'none'"
+)
+
+ERROR_TEXT = {
+    400: (_l("Bad request"),
+          _l("The request could not be understood. Please go back and try again.")),
+    403: (_l("Not allowed"), _l("Your account may not open this page.")),
+    404: (_l("Not found"), _l("There is no such page, or it is outside your area.")),
+    405: (_l("Not allowed"), _l("This action is not available here.")),
+    413: (_l("Too large"), _l("What you sent is larger than the site accepts.")),
+    429: (_l("Too many requests"), _l("Please wait a moment and try again.")),
+    500: (_l("Something went wrong"), _l("The error has been logged. Please try again later.")),
+}
+
+
+def select_locale() -> str:
+    """The user's explicit choice, then their saved preference, then Accept-Language."""
+    languages = list(current_app.config["LANGUAGES"])
+    chosen = session.get("locale")
+    if chosen in languages:
+        return chosen
+    if current_user and current_user.is_authenticated and current_user.locale in languages:
+        return current_user.locale
+    best = request.accept_languages.best_match(languages + ["zh", "zh-CN", "en-US"])
+    if best and best.lower().startswith("zh"):
+        return "zh_CN"
+    if best and best.lower().startswith("en"):
+        return "en"
+    return current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
+def _set_security_headers(response):
+    response.headers.setdefault("Content-Security-Policy", CSP)
+    response.headers.setdefault("X-Frame-Options", "DENY")
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("Referrer-Policy", "same-origin")
+    return response
+
+
+def _render_error(code: int, message: str | None = None):
+    title, text = ERROR_TEXT.get(code, ERROR_TEXT[500])
+    return render_template("errors/error.html", code=code, title=title, text=message or text), code
+
+
+def init_web(app: Flask) -> None:
+    """Register headers, error handlers and template helpers on ``app``."""
+    app.after_request(_set_security_headers)
+
+    @app.errorhandler(CSRFError)
+    def csrf_error(error):
+        return _render_error(400, str(_l("The form has expired or was not sent from this site. "
+                                         "Please reload the page and try again.")))
+
+    @app.errorhandler(HTTPException)
+    def http_error(error: HTTPException):
+        if error.code is None or error.code < 400:
+            return error
+        return _render_error(error.code)
+
+    @app.errorhandler(Exception)
+    def server_error(error: Exception):
+        app.logger.exception("Unhandled error")
+        return _render_error(500)
+
+    @app.context_processor
+    def inject_helpers():
+        return {
+            "current_locale": str(get_locale()),
+            "languages": app.config["LANGUAGES"],
+        }
+
+    app.jinja_env.filters["mask_phone"] = mask_phone
+    app.jinja_env.filters["mask_id"] = mask_id_number
+    app.jinja_env.filters["datetime"] = lambda v: format_datetime(v, "short") if v else ""

@@ -1,0 +1,1 @@
+"""Home page, per-role dashboards and the language switch."""

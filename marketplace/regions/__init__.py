@@ -1,0 +1,1 @@
+"""Administrative regions of Hunan: province, prefectures, counties, townships and villages."""
