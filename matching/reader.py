@@ -267,7 +267,8 @@ def load_json(path: str | Path, what: str = "problem") -> Any:
     try:
         data = Path(path).read_bytes()
     except OSError as exc:
-        raise ProblemError(f"cannot read {what} file {show(str(path))}: {exc.strerror}") from None
+        where = json.dumps(str(path), ensure_ascii=False)  # a path is shown whole
+        raise ProblemError(f"cannot read {what} file {where}: {exc.strerror}") from None
     try:
         return json.loads(data)
     except json.JSONDecodeError as exc:
