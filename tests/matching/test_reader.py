@@ -7,10 +7,10 @@ import json
 import math
 
 import pytest
-from problem_docs import doc, edge, need, offer
 
 from matching.problem import Edge, Policy, ProblemError
 from matching.reader import parse_problem, read_problem
+from tests.matching.problem_docs import doc, edge, need, offer
 
 
 def base() -> dict:

@@ -9,12 +9,12 @@ import tempfile
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from problem_docs import doc, edge, need, offer, result
 
 from matching.check import CheckReport, check
 from matching.greedy import baseline
 from matching.problem import Problem, ProblemError
 from matching.reader import parse_problem, read_problem
+from tests.matching.problem_docs import doc, edge, need, offer, result
 
 FIELDS = ["format", "needs", "offers", "edges", "policy", "id", "kind", "category", "item",
           "quantity", "divisible", "priority", "region", "groups", "requires", "capacity",
