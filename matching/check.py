@@ -220,6 +220,8 @@ def _summary(problem: Problem, res: Result, ev: Any) -> list[str]:
             errors.append(f"objectives: {name} reported {res.objectives[name]!r}, "
                           f"recomputed {actual!r}")
     bound, cov = res.bounds["coverage"], ev.objectives["coverage"]
+    if bound is None and res.status == "optimal":
+        errors.append("bounds: status optimal but the coverage bound is null")
     if bound is not None:
         if bound < cov and not _close(bound, cov):
             errors.append(f"bounds: coverage bound {bound!r} is below the coverage {cov!r}")
