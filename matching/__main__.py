@@ -94,7 +94,13 @@ def _bench(argv: list[str]) -> int:
     except ImportError as exc:
         raise ProblemError(f"the benchmark runner (benchmarks.run) is not available: {exc}"
                            ) from None
-    return int(bench_main(argv) or 0)
+    # the runner's own argparse would print a usage block: keep its errors to one line too
+    original = argparse.ArgumentParser.error
+    argparse.ArgumentParser.error = _Parser.error  # type: ignore[method-assign]
+    try:
+        return int(bench_main(argv) or 0)
+    finally:
+        argparse.ArgumentParser.error = original  # type: ignore[method-assign]
 
 
 def _parser() -> argparse.ArgumentParser:
