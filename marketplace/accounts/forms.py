@@ -8,7 +8,7 @@ from wtforms import PasswordField, SelectField, StringField, SubmitField, TextAr
 from wtforms.validators import DataRequired, EqualTo, Length, Optional, Regexp
 
 from marketplace.accounts.models import OrgType, Role
-from marketplace.common.forms import RegionField, RegionsField
+from marketplace.common.forms import RegionField, RegionsField, choices
 
 USERNAME = [DataRequired(), Length(min=3, max=64),
             Regexp(r"^[A-Za-z0-9_.-]+$",
@@ -48,8 +48,8 @@ class ChangePasswordForm(FlaskForm):
 class CreateUserForm(FlaskForm):
     username = StringField(_l("Username"), USERNAME)
     display_name = StringField(_l("Full name"), [DataRequired(), Length(max=80)])
-    role = SelectField(_l("Role"), choices=[(r.value, ROLE_LABELS[r]) for r in Role
-                                            if r != Role.provider_staff])
+    role = SelectField(_l("Role"), choices=choices((r.value, ROLE_LABELS[r]) for r in Role
+                                                   if r != Role.provider_staff))
     region_code = RegionField(_l("Home region"), [Optional()])
     password = PasswordField(_l("Initial password"), [DataRequired(), Length(max=256)])
     submit = SubmitField(_l("Create account"))
@@ -64,8 +64,8 @@ class CreateUserForm(FlaskForm):
 
 class OrgApplicationForm(FlaskForm):
     name = StringField(_l("Organisation name"), [DataRequired(), Length(max=120)])
-    type = SelectField(_l("Type"), choices=[(t.value, label) for t, label in
-                                            ORG_TYPE_LABELS.items()])
+    type = SelectField(_l("Type"), choices=choices((t.value, label) for t, label in
+                                                   ORG_TYPE_LABELS.items()))
     region_code = RegionField(_l("Registered in (county)"))
     service_area_codes = RegionsField(_l("Service area"))
     description = TextAreaField(_l("What you do"), [Optional(), Length(max=2000)])

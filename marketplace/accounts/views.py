@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import get_locale
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_user, logout_user
+from wtforms import SelectChoice
 
 from marketplace.accounts import services
 from marketplace.accounts.forms import (
@@ -30,6 +32,7 @@ ALL_ROLES = tuple(Role)
 login_manager.login_view = "accounts.login"
 login_manager.login_message = _l("Please sign in to open this page.")
 login_manager.login_message_category = "info"
+login_manager.localize_callback = str  # flash plain text: the session cannot hold lazy strings
 login_manager.user_loader(services.load_user_from_session)
 
 
@@ -60,7 +63,7 @@ def login():
             return render_template("accounts/login.html", form=form), 429
         db.session.commit()
         if user is None:
-            flash(_l("Wrong username or password."), "danger")
+            flash(_("Wrong username or password."), "danger")
             return render_template("accounts/login.html", form=form), 200
         login_user(user)
         return redirect(_safe_next(request.args.get("next")))
@@ -71,7 +74,7 @@ def login():
 @access(*ALL_ROLES)
 def logout():
     logout_user()
-    flash(_l("You have signed out."), "info")
+    flash(_("You have signed out."), "info")
     return redirect(url_for("main.index"))
 
 
@@ -86,8 +89,8 @@ def change_password():
             form.new.errors.append(str(exc))
         else:
             db.session.commit()
-            login_user(current_user)  # keep this session; every other one ends
-            flash(_l("Your password has been changed. Other sessions were signed out."),
+            login_user(current_user._get_current_object())  # keep this session only
+            flash(_("Your password has been changed. Other sessions were signed out."),
                   "success")
             return redirect(url_for("main.dashboard"))
     return render_template("accounts/change_password.html", form=form)
@@ -105,7 +108,7 @@ def list_users():
 @access(Role.admin)
 def create_user():
     form = CreateUserForm()
-    form.region_code.choices = [("", "—")] + region_choices(
+    form.region_code.choices = [SelectChoice("", "—")] + region_choices(
         [RegionLevel.province, RegionLevel.prefecture, RegionLevel.county, RegionLevel.township],
         str(get_locale()))
     if form.validate_on_submit():
@@ -118,7 +121,7 @@ def create_user():
             form.username.errors.append(str(exc))
         else:
             db.session.commit()
-            flash(_l("Account %(name)s created.", name=user.username), "success")
+            flash(_("Account %(name)s created.", name=user.username), "success")
             return redirect(url_for("accounts.list_users"))
     return render_template("accounts/create_user.html", form=form)
 
@@ -144,7 +147,7 @@ def apply_organization():
             form.name.errors.append(str(exc))
         else:
             db.session.commit()
-            flash(_l("Thank you. Your application has been sent to the civil-affairs office of "
+            flash(_("Thank you. Your application has been sent to the civil-affairs office of "
                      "your county; you can sign in once it is verified."), "success")
             return redirect(url_for("main.index"))
     return render_template("accounts/apply_organization.html", form=form)
@@ -176,7 +179,7 @@ def decide_organization(org: Organization):
             flash(str(exc), "danger")
         else:
             db.session.commit()
-            flash(_l("Decision recorded."), "success")
+            flash(_("Decision recorded."), "success")
             return redirect(url_for("accounts.list_applications"))
     return render_template("accounts/view_organization.html", org=org, form=form), 400
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import SelectField, SelectMultipleField, SubmitField
+from wtforms import SelectChoice, SelectField, SelectMultipleField, SubmitField
 from wtforms.validators import ValidationError
 
 
@@ -18,12 +18,17 @@ class RegionField(SelectField):
     """A region picker whose choices the view fills; an unknown code is a form error."""
 
     def pre_validate(self, form):
-        if self.data not in {value for value, _label in self.choices or []}:
+        if self.data not in {choice.value for choice in self.choices or []}:
             raise ValidationError(_l("Unknown region code."))
 
 
 class RegionsField(SelectMultipleField):
     def pre_validate(self, form):
-        known = {value for value, _label in self.choices or []}
+        known = {choice.value for choice in self.choices or []}
         if any(code not in known for code in self.data or []):
             raise ValidationError(_l("Unknown region code."))
+
+
+def choices(pairs) -> list[SelectChoice]:
+    """``[(value, label), ...]`` → the SelectChoice list WTForms wants."""
+    return [SelectChoice(value, label) for value, label in pairs]

@@ -11,6 +11,7 @@ from pathlib import Path
 from flask_babel import lazy_gettext as _l
 from pypinyin import lazy_pinyin
 from sqlalchemy import select
+from wtforms import SelectChoice
 
 from marketplace.extensions import db
 from marketplace.regions.models import CODE_LENGTHS, Region, RegionLevel, scope_prefix
@@ -118,12 +119,12 @@ def import_regions_csv(text: str) -> int:
     return count
 
 
-def region_choices(levels: Iterable[RegionLevel], locale: str) -> list[tuple[str, str]]:
-    """(code, label) pairs for a select field, in code order."""
+def region_choices(levels: Iterable[RegionLevel], locale: str) -> list[SelectChoice]:
+    """Options for a region select field, in code order."""
     rows = db.session.scalars(
         select(Region).where(Region.level.in_(list(levels))).order_by(Region.code)
     )
-    return [(r.code, f"{r.code} {r.display_name(locale)}") for r in rows]
+    return [SelectChoice(r.code, f"{r.code} {r.display_name(locale)}") for r in rows]
 
 
 def children_of(code: str | None) -> list[Region]:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, url_for
-from flask_babel import lazy_gettext as _l
+from flask_babel import gettext as _
 
 from marketplace.accounts.models import Role
 from marketplace.common.access import access
@@ -43,7 +43,7 @@ def create_region():
             form.code.errors.append(str(exc))
         else:
             db.session.commit()
-            flash(_l("Region %(name)s added.", name=region.name_zh), "success")
+            flash(_("Region %(name)s added.", name=region.name_zh), "success")
             return redirect(url_for("regions.view_region", code=region.parent_code))
     return render_template("regions/create_region.html", form=form,
                            import_form=RegionImportForm())
@@ -59,13 +59,13 @@ def import_regions():
             count = services.import_regions_csv(raw.decode("utf-8"))
         except UnicodeDecodeError:
             db.session.rollback()
-            form.file.errors.append(str(_l("The file is not UTF-8 text.")))
+            form.file.errors.append(_("The file is not UTF-8 text."))
         except services.RegionError as exc:
             db.session.rollback()
             form.file.errors.append(str(exc))
         else:
             db.session.commit()
-            flash(_l("%(n)d regions imported.", n=count), "success")
+            flash(_("%(n)d regions imported.", n=count), "success")
             return redirect(url_for("regions.list_regions"))
     return render_template("regions/create_region.html", form=RegionForm(formdata=None),
                            import_form=form), 400
