@@ -25,7 +25,7 @@ from .evaluate import (
     need_arrays,
 )
 from .problem import Problem, ProblemError
-from .reader import _finite, quote, show
+from .reader import _finite, _Where, gc_paused, quote, show
 
 STATUSES = ("optimal", "feasible")
 REASONS = ("no_candidate", "capacity", "partial")
@@ -140,7 +140,11 @@ def check(problem: Problem, result: Mapping | Result, cands: Any = None) -> Chec
 
     Raises :class:`ProblemError` when the document is malformed.
     """
-    res = result if isinstance(result, Result) else parse_result(result)
+    if isinstance(result, Result):
+        res = result
+    else:
+        with gc_paused():
+            res = parse_result(result)
     if cands is None:
         cands = candidate_edges(problem)
     errors: list[str] = []
@@ -251,8 +255,9 @@ def _unserved(problem: Problem, res: Result, ev: Any) -> list[str]:
     errors = []
     q, _ = need_arrays(problem)
     listed: dict[int, int] = {}
+    served_all, has_candidate, ql = ev.served.tolist(), ev.has_candidate.tolist(), q.tolist()
     for k, u in enumerate(res.unserved):
-        where = f"unserved[{k}] (need {quote(u['need'])})"
+        where = _Where("unserved", k, (("need", u["need"]),))
         i = problem.need_index.get(u["need"])
         if i is None:
             errors.append(f"{where}: not the id of a need")
@@ -261,17 +266,17 @@ def _unserved(problem: Problem, res: Result, ev: Any) -> list[str]:
             errors.append(f"{where}: listed twice, also unserved[{listed[i]}]")
             continue
         listed[i] = k
-        served, reason = ev.served[i], u["reason"]
-        if served >= q[i] * (1 - RTOL):
+        served, reason = served_all[i], u["reason"]
+        if served >= ql[i] * (1 - RTOL):
             errors.append(f"{where}: listed as unserved but fully served")
-        elif served > q[i] * RTOL:
+        elif served > ql[i] * RTOL:
             if reason != "partial":
-                errors.append(f'{where}: reason "{reason}" but served {served:g} of {q[i]:g} '
+                errors.append(f'{where}: reason "{reason}" but served {served:g} of {ql[i]:g} '
                               '("partial")')
         elif served > 0 and reason == "partial":
             pass  # a trace of service: "partial" is as right as the no-service reasons
-        elif reason != ("capacity" if ev.has_candidate[i] else "no_candidate"):
-            want = "capacity" if ev.has_candidate[i] else "no_candidate"
+        elif reason != ("capacity" if has_candidate[i] else "no_candidate"):
+            want = "capacity" if has_candidate[i] else "no_candidate"
             errors.append(f'{where}: reason "{reason}", expected "{want}"')
     short = np.flatnonzero(ev.served < q * (1 - UNSERVED_RTOL)).tolist()
     absent = [i for i in short if i not in listed]

@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from .problem import Problem
+from .reader import gc_paused
 
 RESULT_FORMAT = "matching-result/1"
 # served_n below (1 - UNSERVED_RTOL) * q_n counts as unserved; above 0 it is "partial".
@@ -43,6 +44,10 @@ class Result:
 
     def to_dict(self) -> dict:
         """The spec's result JSON as plain Python values."""
+        with gc_paused():
+            return self._to_dict()
+
+    def _to_dict(self) -> dict:
         return {
             "format": RESULT_FORMAT,
             "status": self.status,
@@ -166,15 +171,14 @@ def evaluate_arrays(problem: Problem, cands: Any, ni: np.ndarray, oi: np.ndarray
         "cost": float(np.dot(cost, x)),
     }
     has_candidate = np.bincount(np.asarray(cands.need, dtype=np.int64), minlength=n) > 0
-    unserved = []
-    for i in np.flatnonzero(served < q * (1.0 - UNSERVED_RTOL)).tolist():
-        if served[i] > 0:
-            reason = "partial"
-        elif has_candidate[i]:
-            reason = "capacity"
-        else:
-            reason = "no_candidate"
-        unserved.append({"need": problem.needs[i].id, "reason": reason})
+    short = np.flatnonzero(served < q * (1.0 - UNSERVED_RTOL))
+    # reason code: 0 no_candidate, 1 capacity, 2 partial
+    codes = np.where(served[short] > 0, 2, has_candidate[short].astype(np.int64))
+    names3 = ("no_candidate", "capacity", "partial")
+    needs = problem.needs
+    with gc_paused():
+        unserved = [{"need": needs[i].id, "reason": names3[c]}
+                    for i, c in zip(short.tolist(), codes.tolist(), strict=True)]
     return Evaluation(objectives, groups, unserved, served, served_fit, used, has_candidate)
 
 
@@ -205,8 +209,9 @@ def make_result(problem: Problem, cands: Any, allocations: Any, status: str,
     ni, oi, x = ni[order], oi[order], x[order]
     ev = evaluate_arrays(problem, cands, ni, oi, x)
     needs, offers = problem.needs, problem.offers
-    allocs = [Allocation(needs[a].id, offers[b].id, v)
-              for a, b, v in zip(ni.tolist(), oi.tolist(), x.tolist(), strict=True)]
+    with gc_paused():
+        allocs = [Allocation(needs[a].id, offers[b].id, v)
+                  for a, b, v in zip(ni.tolist(), oi.tolist(), x.tolist(), strict=True)]
     if bound is None and status == "optimal":
         bound = ev.objectives["coverage"]
     stats: dict[str, Any] = {"seconds": float(seconds)}
