@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
+import importlib
+import importlib.util
+import pkgutil
 from pathlib import Path
 
 from flask import Flask
 
-from marketplace.accounts.views import bp as accounts_bp
 from marketplace.cli import register_cli
 from marketplace.common.web import init_web, select_locale
 from marketplace.config import build_config
 from marketplace.extensions import babel, bootstrap, csrf, db, login_manager, migrate
-from marketplace.main.views import bp as main_bp
-from marketplace.regions.views import bp as regions_bp
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -40,9 +40,15 @@ def create_app(config: dict | None = None) -> Flask:
     )
     init_web(app)
 
-    app.register_blueprint(main_bp)
-    app.register_blueprint(accounts_bp)
-    app.register_blueprint(regions_bp)
+    register_blueprints(app)
 
     register_cli(app)
     return app
+
+
+def register_blueprints(app: Flask) -> None:
+    """Register ``bp`` from every area package that has a ``views`` module."""
+    for info in sorted(pkgutil.iter_modules(__path__), key=lambda m: m.name):
+        name = f"{__name__}.{info.name}.views"
+        if info.ispkg and importlib.util.find_spec(name) is not None:
+            app.register_blueprint(importlib.import_module(name).bp)

@@ -25,6 +25,7 @@ from marketplace.accounts.models import (
     Role,
     User,
 )
+from marketplace.audit.services import record_event
 from marketplace.common.access import scope_filter
 from marketplace.common.models import utcnow
 from marketplace.extensions import db
@@ -116,7 +117,7 @@ def set_password(user: User, password: str) -> None:
     user.password_hash = hash_password(password)
     user.session_token = secrets.token_hex(16)
     user.password_changed_at = utcnow()
-    db.session.flush()
+    record_event(user, "user.change_password", user)
 
 
 def change_password(user: User, current: str, new: str) -> None:
@@ -173,6 +174,8 @@ def create_government_user(actor: User, data: NewUser) -> User:
     )
     db.session.add(user)
     db.session.flush()
+    record_event(actor, "user.create", user, after={"role": user.role.value,
+                                                    "region_code": user.region_code})
     return user
 
 
@@ -236,7 +239,9 @@ def decide_organization(actor: User, org: Organization, approve: bool, reason: s
     org.decision_reason = reason.strip()
     org.decided_at = utcnow()
     org.decided_by_id = actor.id
-    db.session.flush()
+    record_event(actor, "organization.verify" if approve else "organization.reject", org,
+                 note=org.decision_reason, before={"status": "pending"},
+                 after={"status": org.status.value})
 
 
 def pending_applications(actor: User, page: int):

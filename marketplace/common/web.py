@@ -10,6 +10,7 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 from marketplace.common.crypto import mask_id_number, mask_phone
+from marketplace.common.ui import nav_items
 
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -85,6 +86,7 @@ def init_web(app: Flask) -> None:
         return {
             "current_locale": str(get_locale()),
             "languages": app.config["LANGUAGES"],
+            "nav_items": nav_items,
         }
 
     app.jinja_env.filters["mask_phone"] = mask_phone

@@ -8,6 +8,7 @@ from sqlalchemy import func, select
 
 from marketplace.accounts.models import Organization, OrgStatus, Role, User
 from marketplace.common.access import scope_filter
+from marketplace.common.ui import Section, dashboard_sections
 from marketplace.extensions import db
 from marketplace.regions.models import Region, RegionLevel
 
@@ -18,6 +19,8 @@ class Dashboard:
     counts: dict[str, int] = field(default_factory=dict)
     pending_orgs: list[Organization] = field(default_factory=list)
     organization: Organization | None = None
+    #: Cards added by other areas through ``marketplace.common.ui.dashboard_section``.
+    sections: list[Section] = field(default_factory=list)
 
 
 def dashboard_for(user: User) -> Dashboard:
@@ -42,4 +45,5 @@ def dashboard_for(user: User) -> Dashboard:
             select(func.count(Region.code)).where(Region.level == RegionLevel.township))
     if user.role == Role.provider_staff:
         board.organization = user.organization
+    board.sections = dashboard_sections(user)
     return board
