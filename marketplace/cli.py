@@ -22,7 +22,7 @@ def register_cli(app: Flask) -> None:
     @app.cli.command("seed-demo")
     def seed_demo_command() -> None:
         """Upgrade the schema, load regions and create the demo accounts (idempotent)."""
-        upgrade()
+        upgrade(revision="heads")
         load_divisions()
         accounts = seed_demo()
         db.session.commit()

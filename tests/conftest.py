@@ -45,7 +45,7 @@ def app(tmp_path_factory: pytest.TempPathFactory) -> Flask:
         if db.engine.dialect.name == "postgresql":
             with db.engine.begin() as conn:
                 conn.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
-        upgrade()
+        upgrade(revision="heads")
         load_divisions()
         db.session.commit()
     return app
