@@ -22,23 +22,25 @@ from .problem import Problem
 _FIT_RTOL = 1e-9
 
 
-def _input_order_edges(problem: Problem, cands: Any) -> tuple[list, list, list, list]:
+def _input_order_edges(problem: Problem, cands: Any) -> tuple[list, list, list]:
     """Per-need CSR (starts, offer, use) in the order the greedy walks them."""
     if problem.edges is None:  # derived candidates are already in offer input order per need
-        return (cands.starts.tolist(), cands.offer.tolist(), cands.use.tolist(),
-                cands.fit.tolist())
-    edges = problem.edges
-    need = np.fromiter((e.need for e in edges), dtype=np.int64, count=len(edges))
+        return cands.starts.tolist(), cands.offer.tolist(), cands.use.tolist()
+    edges, n = problem.edges, len(problem.edges)
+    need = np.fromiter((e.need for e in edges), dtype=np.int64, count=n)
     order = np.argsort(need, kind="stable")  # group by need, keep the edge order inside
     starts = np.searchsorted(need[order], np.arange(len(problem.needs) + 1)).tolist()
-    ordered = [edges[k] for k in order.tolist()]
-    return (starts, [e.offer for e in ordered], [e.use for e in ordered],
-            [e.fit for e in ordered])
+
+    def column(name: str, dtype: type) -> list:
+        values = np.fromiter((getattr(e, name) for e in edges), dtype=dtype, count=n)
+        return values[order].tolist()
+
+    return starts, column("offer", np.int64), column("use", np.float64)
 
 
 def greedy_quantities(problem: Problem, cands: Any) -> dict[tuple[int, int], float]:
     """The greedy allocation as ``{(need index, offer index): quantity}``."""
-    starts, offer, use, _ = _input_order_edges(problem, cands)
+    starts, offer, use = _input_order_edges(problem, cands)
     remaining = [o.capacity for o in problem.offers]
     rtol = [o.capacity * _FIT_RTOL for o in problem.offers]
     prio = np.fromiter((n.priority for n in problem.needs), dtype=np.float64,

@@ -15,6 +15,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from .problem import BALANCE_BY, KINDS, Edge, Need, Offer, Policy, Problem, ProblemError
 
 PROBLEM_FORMAT = "matching-problem/1"
@@ -198,47 +200,83 @@ def _index(section: str, items: tuple) -> dict[str, int]:
     return index
 
 
+def _edge_ids(i: int, obj: Any, needs: dict[str, int], offers: dict[str, int]) -> None:
+    """Raise the error of an edge whose need or offer is missing or unknown."""
+    where = f"edges[{i}]"
+    if obj.__class__ is not dict:
+        raise ProblemError(f"{where}: must be an object, got {show(obj)}")
+    need_id = _require(obj, where, "need")
+    if need_id.__class__ is not str or need_id not in needs:
+        raise ProblemError(f"{where}: need {show(need_id)} is not the id of a need")
+    offer_id = _require(obj, where, "offer")
+    raise ProblemError(f"{where}: offer {show(offer_id)} is not the id of an offer")
+
+
+def _edge_value(i: int, obj: dict, name: str) -> float:
+    """Validate an edge's use, cost or fit off the fast path (ints, defaults and errors)."""
+    where = _Where("edges", i, (("need", obj["need"]), ("offer", obj["offer"])))
+    value = obj[name]
+    if name == "use":
+        return _positive(value, where, "use")
+    f = _finite(value)
+    if name == "cost":
+        if f is None:
+            raise ProblemError(f"{where}: cost must be a finite number, got {show(value)}")
+        return f
+    if f is None or not 0.0 < f <= 1.0:
+        raise ProblemError(f"{where}: fit must be a number in (0, 1], got {show(value)}")
+    return f
+
+
 def _edges(raw: list, needs: dict[str, int], offers: dict[str, int],
            offer_list: tuple[Offer, ...]) -> tuple[Edge, ...]:
-    """Validate explicit edges. Hot loop (millions of edges): checks are inlined on purpose."""
+    """Validate explicit edges.
+
+    Hot loop (problems carry millions of edges): floats in range take a fast inline path,
+    everything else goes through ``_edge_value``; duplicates are found afterwards with numpy.
+    """
+    unit_cost = [o.unit_cost for o in offer_list]
+    need_get, offer_get = needs.get, offers.get
+    inf, flt = _INF, float
     out: list[Edge] = []
-    seen: dict[tuple[int, int], int] = {}
+    append = out.append
     for i, obj in enumerate(raw):
-        where = f"edges[{i}]"
-        if obj.__class__ is not dict:
-            raise ProblemError(f"{where}: must be an object, got {show(obj)}")
-        need_id = _require(obj, where, "need")
-        ni = needs.get(need_id) if need_id.__class__ is str else None
-        if ni is None:
-            raise ProblemError(f"{where}: need {show(need_id)} is not the id of a need")
-        offer_id = _require(obj, where, "offer")
-        oi = offers.get(offer_id) if offer_id.__class__ is str else None
-        if oi is None:
-            raise ProblemError(f"{where}: offer {show(offer_id)} is not the id of an offer")
-        where = _Where("edges", i, (("need", need_id), ("offer", offer_id)))
+        try:
+            ni = need_get(obj["need"])
+            oi = offer_get(obj["offer"])
+        except (KeyError, TypeError):  # not a dict, missing field, unhashable id
+            ni = oi = None
+        if ni is None or oi is None:
+            _edge_ids(i, obj, needs, offers)
         use = obj.get("use")
-        use = 1.0 if use is None else _positive(use, where, "use")
+        if use.__class__ is not flt or not 0.0 < use < inf:
+            use = 1.0 if use is None else _edge_value(i, obj, "use")
         cost = obj.get("cost")
-        if cost is None:
-            cost = offer_list[oi].unit_cost
-        else:
-            f = _finite(cost)
-            if f is None:
-                raise ProblemError(f"{where}: cost must be a finite number, got {show(cost)}")
-            cost = f
+        if cost.__class__ is not flt or not -inf < cost < inf:
+            cost = unit_cost[oi] if cost is None else _edge_value(i, obj, "cost")
         fit = obj.get("fit")
-        if fit is None:
-            fit = 1.0
-        else:
-            f = _finite(fit)
-            if f is None or not 0.0 < f <= 1.0:
-                raise ProblemError(f"{where}: fit must be a number in (0, 1], got {show(fit)}")
-            fit = f
-        first = seen.setdefault((ni, oi), i)
-        if first != i:
-            raise ProblemError(f"{where}: duplicate edge, also edges[{first}]")
-        out.append(Edge(ni, oi, use, cost, fit))
+        if fit.__class__ is not flt or not 0.0 < fit <= 1.0:
+            fit = 1.0 if fit is None else _edge_value(i, obj, "fit")
+        append(Edge(ni, oi, use, cost, fit))
+    _no_duplicate_edges(out, raw, len(offer_list))
     return tuple(out)
+
+
+def _no_duplicate_edges(edges: list[Edge], raw: list, n_offers: int) -> None:
+    """Raise on the first edge repeating an earlier (need, offer) pair."""
+    if len(edges) < 2:
+        return
+    keys = (np.fromiter((e.need for e in edges), dtype=np.int64, count=len(edges))
+            * max(n_offers, 1)
+            + np.fromiter((e.offer for e in edges), dtype=np.int64, count=len(edges)))
+    order = np.argsort(keys, kind="stable")
+    same = keys[order[1:]] == keys[order[:-1]]
+    if not same.any():
+        return
+    i = int(order[1:][same].min())  # the earliest edge that repeats a pair
+    first = int(np.flatnonzero(keys == keys[i])[0])
+    where = _Where("edges", i, (("need", raw[i]["need"]), ("offer", raw[i]["offer"])))
+    raise ProblemError(f"{where}: duplicate edge, also edges[{first}]")
 
 
 def _policy(raw: Any) -> Policy:
