@@ -31,9 +31,15 @@ from marketplace.common.models import utcnow
 from marketplace.extensions import db
 from marketplace.regions.models import Region
 
-_hasher = PasswordHasher()
+_STRONG = PasswordHasher()  # argon2id, the library's RFC 9106 low-memory profile
+#: Cheap parameters for the test suite only (NUANXIN_ENV=testing): same algorithm, less work.
+_FAST = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
 #: Verified against when the account does not exist, so both paths take the same time.
-_DUMMY_HASH = _hasher.hash(secrets.token_hex(16))
+_DUMMY_HASH = _STRONG.hash(secrets.token_hex(16))
+
+
+def _hasher() -> PasswordHasher:
+    return _FAST if current_app.config.get("NUANXIN_ENV") == "testing" else _STRONG
 
 
 class AccountError(Exception):
@@ -45,13 +51,14 @@ class LoginThrottled(AccountError):
 
 
 def hash_password(password: str) -> str:
-    return _hasher.hash(password)
+    return _hasher().hash(password)
 
 
 def verify_password(user: User | None, password: str) -> bool:
     """Check ``password`` with argon2id; unknown users cost the same time and fail."""
     try:
-        return _hasher.verify(user.password_hash if user else _DUMMY_HASH, password) and bool(user)
+        stored = user.password_hash if user else _DUMMY_HASH
+        return _hasher().verify(stored, password) and bool(user)
     except (VerificationError, InvalidHashError):
         return False
 
@@ -103,7 +110,7 @@ def authenticate(username: str, password: str, address: str) -> User | None:
     db.session.add(LoginAttempt(username=name, address=address[:64], succeeded=ok))
     if ok:
         user.last_login_at = utcnow()
-        if _hasher.check_needs_rehash(user.password_hash):
+        if _hasher().check_needs_rehash(user.password_hash):
             user.password_hash = hash_password(password)
     db.session.flush()
     return user if ok else None

@@ -99,3 +99,13 @@ def test_create_government_user_refuses_unknown_region(ctx):
             username="x_worker", display_name="X", password="Good enough 2026",
             role=Role.caseworker, region_code="439999"))
     assert db.session.scalar(select(User).where(User.username == "x_worker")) is None
+
+
+def test_production_uses_full_strength_argon2(tmp_path):
+    from marketplace import create_app
+
+    prod = create_app({"NUANXIN_ENV": "production", "SECRET_KEY": "k" * 32,
+                       "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'p.db'}"})
+    with prod.app_context():
+        hasher = services._hasher()
+        assert hasher.time_cost >= 2 and hasher.memory_cost >= 19 * 1024
