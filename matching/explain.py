@@ -99,7 +99,9 @@ class NeedExplanation:
 
 
 def _fmt(v: float) -> str:
-    return f"{v:.6g}"
+    """A quantity for people: thousands separated, at most two decimals (1,185,200; 0.5)."""
+    text = f"{v:,.2f}".rstrip("0").rstrip(".")
+    return "0" if text in ("", "-0") else text
 
 
 def _head(e: NeedExplanation) -> str:

@@ -143,3 +143,12 @@ def test_allocations_on_non_candidate_edges_are_ignored():
     doc["allocations"].append({"need": "ghost", "offer": "O1", "quantity": 1})
     e = explain_need(p, doc, "T")
     assert e.candidates[0].others.needs == 0 and e.candidates[0].code == SERVES
+
+
+def test_numbers_are_written_for_people():
+    p = problem([need("H", kind="funds", quantity=1185200, priority=2),
+                 need("T", kind="funds", quantity=2.125)],
+                [offer("O1", kind="funds", capacity=1185200)])
+    text = explain_need(p, baseline(p), "T").describe()
+    assert "Need T (funds: care; 2.13 CNY; priority 1; region 430102)" in text  # 2 decimals
+    assert "all 1,185,200 CNY went to 1 other need (1 with higher priority)." in text
