@@ -147,7 +147,7 @@ def test_allocations_on_non_candidate_edges_are_ignored():
 
 def test_numbers_are_written_for_people():
     p = problem([need("H", kind="funds", quantity=1185200, priority=2),
-                 need("T", kind="funds", quantity=2.125)],
+                 need("T", kind="funds", quantity=2.126)],
                 [offer("O1", kind="funds", capacity=1185200)])
     text = explain_need(p, baseline(p), "T").describe()
     assert "Need T (funds: care; 2.13 CNY; priority 1; region 430102)" in text  # 2 decimals
