@@ -138,7 +138,12 @@ def test_optimal_bound_must_equal_coverage(p, good):
     good["status"] = "optimal"
     good["bounds"]["coverage"] = 5.0
     assert errors_of(p, good) == [
-        "bounds: status optimal but coverage bound 5.0 differs from the coverage 4.0"]
+        "bounds: status optimal but the coverage 4.0 is below (1 - coverage_slack) x bound 5.0"]
+    # the default slack (0.01) lets an optimal coverage sit 1% below the best
+    good["bounds"]["coverage"] = 4.04
+    assert check(p, good).ok
+    good["bounds"]["coverage"] = 4.045
+    assert not check(p, good).ok
     good["bounds"]["coverage"] = None
     assert errors_of(p, good) == ["bounds: status optimal but the coverage bound is null"]
     good["bounds"]["coverage"] = 4.0
