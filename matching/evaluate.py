@@ -19,6 +19,8 @@ from .reader import gc_paused
 RESULT_FORMAT = "matching-result/1"
 # served_n below (1 - UNSERVED_RTOL) * q_n counts as unserved; above 0 it is "partial".
 UNSERVED_RTOL = 1e-6
+# make_result drops allocations below this share of the need's quantity (solver noise)
+NOISE_RTOL = 1e-9
 
 
 @dataclass(frozen=True, slots=True)
@@ -199,11 +201,14 @@ def make_result(problem: Problem, cands: Any, allocations: Any, status: str,
     """Build the :class:`Result` of an allocation: the one place objectives are computed.
 
     ``allocations`` is ``{(need index, offer index): x}`` or a list of :class:`Allocation`;
-    entries with x <= 0 are dropped. When ``status`` is "optimal" and no bound is given, the
-    bound is the coverage itself.
+    entries with x <= 1e-9 of the need's quantity (solver noise) are dropped. When ``status``
+    is "optimal" and no bound is given, the bound is the coverage itself.
     """
     ni, oi, x = _as_arrays(problem, allocations)
-    keep = x > 0
+    q, _ = need_arrays(problem)
+    # LP solvers leave traces like 1e-16 on edges they do not use: they mean nothing, and on an
+    # indivisible need they would read as a second edge
+    keep = x > q[ni] * NOISE_RTOL if ni.size else np.zeros(0, dtype=bool)
     ni, oi, x = ni[keep], oi[keep], x[keep]
     order = np.lexsort((oi, ni))  # report allocations by need, then offer, input order
     ni, oi, x = ni[order], oi[order], x[order]

@@ -101,3 +101,10 @@ def test_nearly_full_service_is_not_unserved():
     assert evaluate(p, cands, [Allocation("A", "O1", 1000 * (1 - 1e-9))])[2] == []
     assert evaluate(p, cands, [Allocation("A", "O1", 999)])[2] == [
         {"need": "A", "reason": "partial"}]
+
+
+def test_make_result_drops_solver_noise():
+    p = problem([need("A", quantity=2)], [offer("O1"), offer("O2")])
+    r = make_result(p, candidate_edges(p), {(0, 0): 2.0, (0, 1): 1e-16}, "feasible", None, 0,
+                    None)
+    assert r.allocations == [Allocation("A", "O1", 2.0)] and r.unserved == []
