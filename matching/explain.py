@@ -49,6 +49,7 @@ class CandidateExplanation:
     offer: str
     provider: str | None
     code: str  # one of the module's candidate codes
+    unit: str  # of capacity and remaining: the offer kind's unit
     capacity: float
     remaining: float  # capacity left unused by everyone
     use: float  # capacity per unit of need served through this edge
@@ -130,26 +131,26 @@ def _others_text(o: OthersOnOffer) -> str:
 
 
 def _candidate_text(e: NeedExplanation, c: CandidateExplanation) -> str:
-    u = e.unit
+    u, ou = e.unit, c.unit  # need quantities in the need's unit, capacity in the offer's
     who = f"{c.offer}" + (f" (provider {c.provider})" if c.provider else "")
     need_use = e.quantity * c.use
     if c.code == SERVES:
         text = f"{who}: gave {_fmt(c.given)} {u} to this need"
         if c.others.needs and e.served < e.quantity:
-            text += (f"; the other {_fmt(c.others.used)} {u} went to "
+            text += (f"; {_fmt(c.others.used)} {ou} of its capacity went to "
                      f"{_others_text(c.others)}")
         return text + "."
     if c.code == NOT_NEEDED:
         return f"{who}: not needed, the need was served by other offers."
     if c.code == TOO_SMALL:
-        return (f"{who}: its whole capacity of {_fmt(c.capacity)} {u} is less than the "
-                f"{_fmt(need_use)} {u} this need takes at once.")
+        return (f"{who}: its whole capacity of {_fmt(c.capacity)} {ou} is less than the "
+                f"{_fmt(need_use)} {ou} this need takes at once.")
     if c.code == USED_ELSEWHERE:
-        return (f"{who}: all {_fmt(c.capacity)} {u} went to {_others_text(c.others)}.")
+        return f"{who}: all {_fmt(c.capacity)} {ou} went to {_others_text(c.others)}."
     if c.code == TOO_LITTLE_LEFT:
-        return (f"{who}: only {_fmt(c.remaining)} of {_fmt(c.capacity)} {u} left after "
-                f"{_others_text(c.others)}; this need takes {_fmt(need_use)} {u} at once.")
-    return (f"{who}: {_fmt(c.remaining)} {u} left unused; the allocation preferred not to use "
+        return (f"{who}: only {_fmt(c.remaining)} of {_fmt(c.capacity)} {ou} left after "
+                f"{_others_text(c.others)}; this need takes {_fmt(need_use)} {ou} at once.")
+    return (f"{who}: {_fmt(c.remaining)} {ou} left unused; the allocation preferred not to use "
             "it here (balance between regions or cost).")
 
 
@@ -254,7 +255,8 @@ def explain_need(problem: Problem, result: Result | Mapping, need_id: str,
         use = float(cands.use[k])
         code = _code(need, offer, given, full, remaining, use)
         candidates.append(CandidateExplanation(
-            offer=offer.id, provider=offer.provider, code=code, capacity=offer.capacity,
+            offer=offer.id, provider=offer.provider, code=code, unit=UNITS[offer.kind],
+            capacity=offer.capacity,
             remaining=max(remaining, 0.0), use=use, fit=float(cands.fit[k]),
             cost=float(cands.cost[k]), given=given, others=others))
 

@@ -72,7 +72,7 @@ def test_partly_served_names_where_the_rest_went():
     e = explain_need(p, baseline(p), "T")
     assert e.outcome == "partial" and e.served == 200 and e.unit == "CNY"
     assert e.candidates[0].code == SERVES and e.candidates[0].given == 200
-    assert "O1: gave 200 CNY to this need; the other 300 CNY went to 1 other need " \
+    assert "O1: gave 200 CNY to this need; 300 CNY of its capacity went to 1 other need " \
            "(1 with higher priority)." in e.describe()
 
 
@@ -152,3 +152,14 @@ def test_numbers_are_written_for_people():
     text = explain_need(p, baseline(p), "T").describe()
     assert "Need T (funds: care; 2.13 CNY; priority 1; region 430102)" in text  # 2 decimals
     assert "all 1,185,200 CNY went to 1 other need (1 with higher priority)." in text
+
+
+def test_offer_capacity_in_the_offer_unit():
+    # an explicit edge lets a services offer pay for a funds need: 0.01 hours per CNY
+    p = problem([need("H", kind="funds", quantity=500, priority=2),
+                 need("T", kind="funds", quantity=300)],
+                [offer("O1", capacity=5)],
+                [edge("H", "O1", use=0.01), edge("T", "O1", use=0.01)])
+    e = explain_need(p, baseline(p), "T")
+    assert e.unit == "CNY" and e.candidates[0].unit == "hours"
+    assert "O1: all 5 hours went to 1 other need (1 with higher priority)." in e.describe()
