@@ -1,0 +1,182 @@
+"""The exact path: CP-SAT, level by level, for problems whose needs are all indivisible.
+
+Model: y[e] = 1 when need n is served whole through edge e. At most one edge per need; for each
+offer, the sum of use_e * q_n * y[e] stays within capacity (integers, see ``_scale.py``).
+Coverage = sum p_n fit_e y[e]. Balance: an integer t and, for every group g,
+M * coverage_g >= t * priority_g, so t / M is the least group share (resolution 1 / M).
+Cost = sum cost_e q_n y[e]. CP-SAT has no lexicographic mode: each level is solved with the
+earlier ones as constraints (coverage within its slack, balance at its optimum) and the previous
+solution as hint. The cost level, where GAP instances spend their time, alternates full solves
+with a large-neighbourhood search (``_lns.py``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from ortools.sat.python import cp_model
+
+from ._common import Arrays, Budget, Progress, report
+from ._lns import improve_cost
+from ._relax import Outcome, solve_relaxed
+from ._scale import scale_capacity, scale_weights
+
+EXACT_MAX_EDGES = 200_000
+BALANCE_RESOLUTION = 10 ** 6  # M: the balance level is optimised to 1e-6
+
+
+@dataclass
+class IntData:
+    """Integer form of an all-indivisible problem (per edge unless said otherwise)."""
+
+    need: np.ndarray
+    offer: np.ndarray
+    load: np.ndarray  # use * q, integer
+    cap: np.ndarray  # per offer
+    w: np.ndarray  # coverage weight p * fit, integer
+    w_scale: float
+    cost: np.ndarray  # cost * q, integer
+    group: np.ndarray  # per edge: balance group of its need
+    group_w: np.ndarray  # per group: total priority in w's scale
+    exact: bool  # every coefficient integral without rounding
+
+
+def int_data(cands, a: Arrays) -> IntData:
+    """Scale the problem's coefficients to integers for CP-SAT."""
+    q_e = a.q[cands.need]
+    load, cap, exact_cap = scale_capacity(cands.use * q_e, a.capacity)
+    w_all, w_scale, exact_w = scale_weights(np.concatenate((a.p[cands.need] * cands.fit, a.p)))
+    w, p_int = w_all[: len(cands)], w_all[len(cands):]
+    cost, _, exact_c = scale_weights(cands.cost * q_e)
+    group_w = np.bincount(a.group, weights=p_int, minlength=len(a.group_names)).astype(np.int64)
+    return IntData(need=cands.need, offer=cands.offer, load=load, cap=cap, w=w, w_scale=w_scale,
+                   cost=cost, group=a.group[cands.need], group_w=group_w,
+                   exact=exact_cap and exact_w and exact_c)
+
+
+class ExactModel:
+    """One CP-SAT model reused by every level: levels add floors and swap the objective."""
+
+    def __init__(self, d: IntData, n_needs: int, n_offers: int) -> None:
+        self.d = d
+        m = self.model = cp_model.CpModel()
+        self.y = [m.new_bool_var("") for _ in range(len(d.need))]
+        starts = np.searchsorted(d.need, np.arange(n_needs + 1))
+        for n in range(n_needs):
+            s, e = int(starts[n]), int(starts[n + 1])
+            if e - s > 1:
+                m.add_at_most_one(self.y[s:e])  # an indivisible need goes to one offer
+        order = np.argsort(d.offer, kind="stable")
+        bounds = np.searchsorted(d.offer[order], np.arange(n_offers + 1))
+        for o in range(n_offers):
+            idx = order[bounds[o]:bounds[o + 1]]
+            if idx.size and int(d.load[idx].sum()) > int(d.cap[o]):
+                m.add(cp_model.LinearExpr.weighted_sum([self.y[k] for k in idx.tolist()],
+                                                       d.load[idx].tolist()) <= int(d.cap[o]))
+        self.coverage = cp_model.LinearExpr.weighted_sum(self.y, d.w.tolist())
+        self.cost = cp_model.LinearExpr.weighted_sum(self.y, d.cost.tolist())
+        self.t = None
+
+    def add_balance(self) -> None:
+        """t and, per group, M * coverage_g >= t * priority_g."""
+        d, m = self.d, self.model
+        self.t = m.new_int_var(0, BALANCE_RESOLUTION, "t")
+        for g in range(len(d.group_w)):
+            idx = np.flatnonzero(d.group == g)
+            expr = cp_model.LinearExpr.weighted_sum([self.y[k] for k in idx.tolist()],
+                                                    (d.w[idx] * BALANCE_RESOLUTION).tolist())
+            m.add(expr >= self.t * int(d.group_w[g]))
+
+    def run(self, seconds: float, workers: int, hint: np.ndarray | None):
+        """Solve the current model; returns (status, y values or None, solver)."""
+        m = self.model
+        m.clear_hints()
+        if hint is not None:
+            for var, v in zip(self.y, hint.tolist(), strict=True):
+                m.add_hint(var, v)
+        solver = cp_model.CpSolver()
+        solver.parameters.max_time_in_seconds = max(0.01, seconds)
+        solver.parameters.num_workers = workers
+        status = solver.solve(m)
+        if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+            return status, None, solver
+        sol = np.asarray(solver.response_proto.solution, dtype=np.int64)[: len(self.y)]
+        return status, sol, solver
+
+
+def solve_exact(cands, a: Arrays, slack: float, balance: bool, budget: Budget, workers: int,
+                progress: Progress) -> Outcome:
+    """Lexicographic CP-SAT; falls back to the relaxed path when CP-SAT finds nothing."""
+    d = int_data(cands, a)
+    stats: dict = {"method": "cp-sat", "exact_coefficients": d.exact}
+    em = ExactModel(d, len(a.q), len(a.capacity))
+    proven = []
+
+    # Level 1: coverage
+    report(progress, "coverage", 0.1)
+    em.model.maximize(em.coverage)
+    status, y, solver = em.run(budget.share(0.35), workers, None)
+    if y is None:
+        out = solve_relaxed(cands, a, slack, balance, budget, progress)
+        out.stats["cp_sat"] = "no solution in time, relaxed path used"
+        return out
+    proven.append(status == cp_model.OPTIMAL)
+    c_best = int(np.dot(d.w, y))
+    bound_int = solver.best_objective_bound
+    bound = _coverage_bound(bound_int, d, a, cands)
+    floor_c = int(np.ceil((1 - slack) * c_best - 1e-9))
+    em.model.add(em.coverage >= floor_c)
+    stats["coverage_seconds"] = round(budget.elapsed(), 3)
+
+    # Level 2: balance
+    if balance and len(d.group_w) > 1 and budget.left() > 0:
+        report(progress, "balance", 0.35)
+        em.add_balance()
+        em.model.maximize(em.t)
+        status, y2, solver = em.run(budget.share(0.4), workers, y)
+        if y2 is not None:
+            y = y2
+            t_best = int(solver.value(em.t))
+            em.model.add(em.t >= t_best)
+        proven.append(status == cp_model.OPTIMAL)
+        stats["balance_seconds"] = round(budget.elapsed(), 3)
+
+    # Level 3: cost
+    if np.any(d.cost != 0) and budget.left() > 0:
+        report(progress, "cost", 0.5)
+        em.model.minimize(em.cost)
+        status, y3, solver = em.run(budget.share(0.4), workers, y)
+        if y3 is not None:
+            y = y3
+        done = status == cp_model.OPTIMAL
+        if not done and budget.left() > 1.0:
+            y, lns_stats = improve_cost(em, y, budget, workers, progress)
+            stats["lns"] = lns_stats
+            if budget.left() > 0.5:  # a last full solve from the best point, to try a proof
+                status, y3, solver = em.run(budget.left(), workers, y)
+                if y3 is not None and np.dot(d.cost, y3) <= np.dot(d.cost, y):
+                    y = y3
+                done = status == cp_model.OPTIMAL
+        proven.append(done)
+        stats["cost_bound"] = solver.best_objective_bound / _cost_scale(cands, a)
+    elif np.any(d.cost != 0):
+        proven.append(False)
+
+    x = np.where(y > 0, a.q[cands.need], 0.0)
+    return Outcome(x, all(proven) and d.exact, bound, stats)
+
+
+def _coverage_bound(bound_int: float, d: IntData, a: Arrays, cands) -> float:
+    """Coverage bound in the problem's units from CP-SAT's integer bound."""
+    if d.exact:
+        return bound_int / d.w_scale
+    err = np.abs(d.w / d.w_scale - a.p[cands.need] * cands.fit)
+    per_need = np.zeros(len(a.q))
+    np.maximum.at(per_need, cands.need, err)
+    return bound_int / d.w_scale + float(per_need.sum())
+
+
+def _cost_scale(cands, a: Arrays) -> float:
+    _, s, _ = scale_weights(cands.cost * a.q[cands.need])
+    return s

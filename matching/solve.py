@@ -1,0 +1,64 @@
+"""The optimiser: lexicographic coverage, balance, cost (see docs/matching.md).
+
+``solve`` picks a method by the problem's shape:
+- all needs indivisible and few enough candidate edges: CP-SAT level by level, with a
+  large-neighbourhood search on the cost level (``_exact.py``, ``_lns.py``);
+- otherwise: a lexicographic LP over classes of interchangeable needs (GLOP), rounded and
+  repaired (``_relax.py``).
+Both return per-edge quantities that satisfy every constraint exactly; the Result is built by
+``evaluate.make_result`` so objectives are computed the one shared way.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from ._common import Budget, Progress, problem_arrays, report
+from ._exact import EXACT_MAX_EDGES, solve_exact
+from ._relax import solve_relaxed
+from .candidates import candidate_edges
+from .evaluate import Result, make_result
+from .problem import Problem
+
+DEFAULT_WORKERS = 2
+
+
+def solve(problem: Problem, *, time_limit_s: float | None = None, workers: int | None = None,
+          progress: Progress = None) -> Result:
+    """Allocate offers to needs, lexicographically: coverage, then balance, then cost.
+
+    Args:
+        problem: a validated problem.
+        time_limit_s: wall-clock budget for the whole solve (default: the policy's).
+        workers: CP-SAT search workers (default 2).
+        progress: optional callback ``progress(stage, fraction)``.
+
+    Returns:
+        A Result; status "optimal" only when every level is proven optimal. Never raises on a
+        valid problem: when time runs out the best valid allocation found is returned.
+    """
+    limit = problem.policy.time_limit_s if time_limit_s is None else time_limit_s
+    if not (isinstance(limit, int | float) and math.isfinite(limit) and limit > 0):
+        limit = problem.policy.time_limit_s
+    budget = Budget(limit)
+    workers = max(1, int(workers or DEFAULT_WORKERS))
+    report(progress, "candidates", 0.0)
+    cands = candidate_edges(problem)
+    arrays = problem_arrays(problem)
+    policy = problem.policy
+    balance = policy.balance_by == "region"
+    slack = min(max(float(policy.coverage_slack), 0.0), 1.0)
+    report(progress, "model", 0.05)
+    if len(cands) and not arrays.divisible.any() and len(cands) <= EXACT_MAX_EDGES:
+        out = solve_exact(cands, arrays, slack, balance, budget, workers, progress)
+    else:
+        out = solve_relaxed(cands, arrays, slack, balance, budget, progress)
+    report(progress, "done", 1.0)
+    x = out.x
+    nz = np.flatnonzero(x > 0)
+    allocations = {(int(cands.need[e]), int(cands.offer[e])): float(x[e]) for e in nz.tolist()}
+    status = "optimal" if out.optimal else "feasible"
+    stats = {"edges": len(cands), "workers": workers, **out.stats}
+    return make_result(problem, cands, allocations, status, out.bound, budget.elapsed(), stats)
