@@ -10,9 +10,11 @@ from .explain import NeedExplanation, explain_need
 from .greedy import baseline
 from .problem import Edge, Need, Offer, Policy, Problem, ProblemError
 from .reader import parse_problem, read_problem
+from .solve import solve
 
 __all__ = [
     "Allocation", "Candidates", "CheckReport", "Edge", "Need", "NeedExplanation", "Offer",
     "Policy", "Problem", "ProblemError", "Result", "baseline", "candidate_edges", "check",
     "evaluate", "explain_need", "make_result", "parse_problem", "parse_result", "read_problem",
+    "solve",
 ]
