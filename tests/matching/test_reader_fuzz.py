@@ -11,6 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from matching.check import CheckReport, check
+from matching.explain import explain_need
 from matching.greedy import baseline
 from matching.problem import Problem, ProblemError
 from matching.reader import parse_problem, read_problem
@@ -129,6 +130,8 @@ def test_mutated_result_is_checked_or_rejected_cleanly(data):
     else:
         assert isinstance(report, CheckReport)
         assert all("\n" not in e for e in report.errors)
+        for n in p.needs:  # explanations of a well-formed (even infeasible) result never fail
+            assert explain_need(p, bad, n.id).describe()
 
 
 def test_the_valid_document_is_valid():
