@@ -78,3 +78,11 @@ def group_shares(x: np.ndarray, cands, a: Arrays) -> np.ndarray:
     val = a.p[cands.need] * cands.fit / a.q[cands.need] * x
     g = np.bincount(a.group[cands.need], weights=val, minlength=len(a.group_names))
     return g / np.where(a.group_priority > 0, a.group_priority, 1.0)
+
+
+def coverage_floor(best: float, slack: float) -> float:
+    """The coverage later levels must keep: (1 - slack) * best, exactly when slack leaves room,
+    a hair below best (solver tolerance) when slack is zero."""
+    if slack > 0:
+        return (1 - slack) * best
+    return best - 1e-9 * max(abs(best), 1.0)

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ._classes import build_classes
-from ._common import Arrays, Budget, Progress, coverage_of, group_shares, report
+from ._common import Arrays, Budget, Progress, coverage_floor, coverage_of, group_shares, report
 from ._lp import ClassLP
 from ._rounding import disaggregate, make_exact, repair
 
@@ -54,7 +54,7 @@ def solve_relaxed(cands, a: Arrays, slack: float, balance: bool, budget: Budget,
     z = lp.values()
     bound = c_lp * (1 + 1e-9) + 1e-9 if status else None
     stats["lp_coverage"] = c_lp
-    floor_c = (1 - slack) * c_lp * (1 - FLOOR_RTOL)
+    floor_c = coverage_floor(c_lp, slack)
 
     b_lp = None
     if balance and len(a.group_names) > 1 and budget.left() > 0:
@@ -87,18 +87,18 @@ def _finish(x, cands, a: Arrays, balance: bool, exact: bool, bound, stats,
             floor_c: float | None) -> Outcome:
     """Make ``x`` exactly feasible, hand leftover capacity out, and package the outcome.
 
-    Repair first uses free edges only (they cannot hurt any level), then paid edges only as far
-    as needed to lift coverage back to its floor (rounding may have lost some): past the floor,
-    coverage bought at a cost would break the cost level.
+    Repair first lifts coverage back to its floor (rounding may have lost some) through any
+    edge, then gives what is left through free edges only (cost <= 0 cannot hurt any level):
+    past the floor, coverage bought at a cost would break the cost level.
     """
     x = make_exact(x, cands, a.q, a.capacity, a.divisible)
     before = coverage_of(x, cands, a)
-    order = repair_order(x, cands, a, balance)
-    x = repair(x, cands, a.q, a.p, a.capacity, a.divisible, order, free_only=True)
-    missing = np.inf if floor_c is None else floor_c - coverage_of(x, cands, a)
+    missing = np.inf if floor_c is None else floor_c - before
     if missing > 0:
         x = repair(x, cands, a.q, a.p, a.capacity, a.divisible, repair_order(x, cands, a, balance),
                    need_gain=None if floor_c is None else missing)
+    x = repair(x, cands, a.q, a.p, a.capacity, a.divisible, repair_order(x, cands, a, balance),
+               free_only=True)
     x = make_exact(x, cands, a.q, a.capacity, a.divisible)
     stats["repair_gain"] = coverage_of(x, cands, a) - before
     return Outcome(x, exact, bound, stats)
@@ -112,3 +112,11 @@ def repair_order(x: np.ndarray, cands, a: Arrays, balance: bool) -> np.ndarray:
         share = group_shares(x, cands, a)
         return np.lexsort((-ratio, share[a.group]))
     return np.argsort(-ratio, kind="stable")
+
+
+def polish(x: np.ndarray, cands, a: Arrays, balance: bool) -> np.ndarray:
+    """Make a solver's ``x`` exactly feasible and give leftovers through free edges only."""
+    x = make_exact(x, cands, a.q, a.capacity, a.divisible)
+    x = repair(x, cands, a.q, a.p, a.capacity, a.divisible, repair_order(x, cands, a, balance),
+               free_only=True)
+    return make_exact(x, cands, a.q, a.capacity, a.divisible)

@@ -141,7 +141,8 @@ def repair(x: np.ndarray, cands, q: np.ndarray, p: np.ndarray, capacity: np.ndar
 
     On each need, edges are tried by fit (best first) then cost (cheapest first). With
     ``free_only`` only edges of cost <= 0 are used (they can only improve every level); with
-    ``need_gain`` the repair stops once coverage has grown by that much.
+    ``need_gain`` the repair stops once coverage has grown by that much, and an indivisible need
+    that fits nowhere may push out divisible quantities of lower value per unit of capacity.
     """
     need_of, offer_of, use, cost, fit = cands.need, cands.offer, cands.use, cands.cost, cands.fit
     served = np.bincount(need_of, weights=x, minlength=len(q))
@@ -149,6 +150,7 @@ def repair(x: np.ndarray, cands, q: np.ndarray, p: np.ndarray, capacity: np.ndar
     room = capacity - used  # exact fits of integral data must stay possible: no shave here
     starts = cands.starts
     gained = 0.0
+    by_offer = None
     for n in order.tolist():
         if need_gain is not None and gained >= need_gain:
             break
@@ -175,6 +177,11 @@ def repair(x: np.ndarray, cands, q: np.ndarray, p: np.ndarray, capacity: np.ndar
         else:
             ok = np.flatnonzero((room[offer_of[s:e]] >= u * q[n]) & allowed)
             if ok.size == 0:
+                if need_gain is not None:
+                    if by_offer is None:
+                        by_offer = _edges_by_offer(offer_of, len(capacity))
+                    gained += _evict_and_place(n, x, cands, q, p, divisible, room, served,
+                                               by_offer)
                 continue
             best = ok[np.lexsort((cost[s:e][ok], -fit[s:e][ok]))[0]]
             x[s + best] = q[n]
@@ -182,3 +189,49 @@ def repair(x: np.ndarray, cands, q: np.ndarray, p: np.ndarray, capacity: np.ndar
             served[n] = q[n]
             gained += p[n] * fit[s + best]
     return x
+
+
+def _edges_by_offer(offer_of: np.ndarray, n_offers: int) -> list[np.ndarray]:
+    order = np.argsort(offer_of, kind="stable")
+    bounds = np.searchsorted(offer_of[order], np.arange(n_offers + 1))
+    return [order[bounds[o]:bounds[o + 1]] for o in range(n_offers)]
+
+
+def _evict_and_place(n: int, x, cands, q, p, divisible, room, served, by_offer) -> float:
+    """Place indivisible need ``n`` whole by shrinking divisible quantities that bring less
+    coverage per unit of capacity; returns the coverage gained (0 when no edge allows it)."""
+    s, e = int(cands.starts[n]), int(cands.starts[n + 1])
+    for k in np.argsort(-cands.fit[s:e], kind="stable").tolist():
+        edge = s + k
+        o = int(cands.offer[edge])
+        load = cands.use[edge] * q[n]
+        value = p[n] * cands.fit[edge]
+        others = by_offer[o]
+        others = others[(x[others] > 0) & divisible[cands.need[others]]]
+        if others.size == 0:
+            continue
+        m = cands.need[others]
+        density = p[m] * cands.fit[others] / (q[m] * cands.use[others])
+        cheap = density < value / load
+        others, density = others[cheap], density[cheap]
+        freeable = cands.use[others] * x[others]
+        if room[o] + freeable.sum() < load:
+            continue
+        lost = 0.0
+        for j in np.argsort(density, kind="stable").tolist():
+            if room[o] >= load:
+                break
+            f = others[j]
+            cut = min(x[f], (load - room[o]) / cands.use[f] * (1 + SHAVE))
+            cut = min(cut, x[f])
+            x[f] -= cut
+            served[cands.need[f]] -= cut
+            room[o] += cut * cands.use[f]
+            lost += density[j] * cands.use[f] * cut
+        if room[o] < load:  # float shortfall: give the capacity back to no one, try next
+            continue
+        x[edge] = q[n]
+        room[o] -= load
+        served[n] = q[n]
+        return value - lost
+    return 0.0

@@ -3,6 +3,8 @@
 ``solve`` picks a method by the problem's shape:
 - all needs indivisible and few enough candidate edges: CP-SAT level by level, with a
   large-neighbourhood search on the cost level (``_exact.py``, ``_lns.py``);
+- small problems mixing divisible and indivisible needs: a need-level MIP (SCIP, ``_mip.py``),
+  checked against the relaxed path below;
 - otherwise: a lexicographic LP over classes of interchangeable needs (GLOP), rounded and
   repaired (``_relax.py``).
 Both return per-edge quantities that satisfy every constraint exactly; the Result is built by
@@ -15,9 +17,11 @@ import math
 
 import numpy as np
 
-from ._common import Budget, Progress, problem_arrays, report
+from ._common import Arrays, Budget, Progress, coverage_of, problem_arrays, report
 from ._exact import EXACT_MAX_EDGES, solve_exact
-from ._relax import solve_relaxed
+from ._mip import MIP_MAX_EDGES, solve_mip
+from ._relax import Outcome, polish, solve_relaxed
+from ._rounding import make_exact
 from .candidates import candidate_edges
 from .evaluate import Result, make_result
 from .problem import Problem
@@ -51,14 +55,37 @@ def solve(problem: Problem, *, time_limit_s: float | None = None, workers: int |
     balance = policy.balance_by == "region"
     slack = min(max(float(policy.coverage_slack), 0.0), 1.0)
     report(progress, "model", 0.05)
+    mixed = arrays.divisible.any() and not arrays.divisible.all()
     if len(cands) and not arrays.divisible.any() and len(cands) <= EXACT_MAX_EDGES:
         out = solve_exact(cands, arrays, slack, balance, budget, workers, progress)
+    elif mixed and len(cands) <= MIP_MAX_EDGES:
+        out = _solve_mixed(cands, arrays, slack, balance, budget, progress)
     else:
         out = solve_relaxed(cands, arrays, slack, balance, budget, progress)
     report(progress, "done", 1.0)
-    x = out.x
+    x = make_exact(out.x, cands, arrays.q, arrays.capacity, arrays.divisible)  # a safety net
     nz = np.flatnonzero(x > 0)
     allocations = {(int(cands.need[e]), int(cands.offer[e])): float(x[e]) for e in nz.tolist()}
     status = "optimal" if out.optimal else "feasible"
     stats = {"edges": len(cands), "workers": workers, **out.stats}
     return make_result(problem, cands, allocations, status, out.bound, budget.elapsed(), stats)
+
+
+def _solve_mixed(cands, a: Arrays, slack: float, balance: bool, budget: Budget,
+                 progress: Progress) -> Outcome:
+    """Relaxed path first (fast, a fallback), then the MIP with the time left."""
+    relaxed_budget = Budget(budget.share(0.3))
+    relaxed = solve_relaxed(cands, a, slack, balance, relaxed_budget, None)
+    found = solve_mip(cands, a, slack, balance, budget, progress)
+    if found is None:
+        relaxed.stats["mip"] = "no solution in time"
+        return relaxed
+    y, proven, bound, stats = found
+    x = np.where(a.divisible[cands.need], y, np.round(y)) * a.q[cands.need]
+    x = polish(x, cands, a, balance)
+    if not proven and coverage_of(x, cands, a) < coverage_of(relaxed.x, cands, a):
+        relaxed.stats["mip"] = "worse than the relaxed path"
+        return relaxed
+    if relaxed.bound is not None:
+        bound = min(bound, relaxed.bound)
+    return Outcome(x, proven, bound, stats)
