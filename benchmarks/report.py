@@ -135,8 +135,8 @@ def synthetic_line(out: dict[str, Any]) -> str:
         return f"{head}: ERROR {out['error']}"
     if t["solver"] == "lp":
         lp = out["lp"]
-        return (f"{head}: coverage LP {_f(lp['coverage_lp'], 2)}, balance LP "
-                f"{_f(lp['balance_lp'], 4)} at {_f(t.get('coverage_level'), 2)} "
+        return (f"{head}: coverage bound {_f(lp['coverage_bound'], 2)}, balance bound "
+                f"{_f(lp['balance_bound'], 4)} at coverage {_f(t.get('coverage_level'), 2)} "
                 f"({lp['seconds']:.1f}s)")
     o, b = out["objectives"], out["bounds"]
     return (f"{head}: coverage {o['coverage']:.2f} (bound {_f(b.get('coverage'), 2)}) balance "
@@ -183,12 +183,12 @@ def _synthetic_table(rows: list[dict[str, Any]]) -> list[str]:
                 continue
             o, b = out["objectives"], out["bounds"]
             eb = b.get("coverage") if solver == "engine" else None
-            lb = lp.get("balance_lp") if solver == "engine" else None
+            lb = lp.get("balance_bound") if solver == "engine" else None
             elb = out.get("stats", {}).get("lp_balance") if solver == "engine" else None
             lines.append(
                 f"| {r['size']} | {solver} | {out['status']} | {o['coverage']:,.1f} | {_f(eb)} | "
-                f"{_f(_pct(o['coverage'], eb), 2)} | {_f(lp.get('coverage_lp'))} | "
-                f"{_f(_pct(o['coverage'], lp.get('coverage_lp')), 2)} | {o['balance']:.4f} | "
+                f"{_f(_pct(o['coverage'], eb), 2)} | {_f(lp.get('coverage_bound'))} | "
+                f"{_f(_pct(o['coverage'], lp.get('coverage_bound')), 2)} | {o['balance']:.4f} | "
                 f"{_f(lb, 4)} | {_f(elb, 4)} | {o['cost']:,.0f} | {out['unserved']:,} | "
                 f"{out['wall_seconds']:.1f} | {_mib(out['peak_kib'])} |")
     return lines
@@ -205,12 +205,13 @@ def synthetic_goals(rows: list[dict[str, Any]]) -> list[str]:
                        f"{(e or {}).get('error', 'not run')[:80]} | no |")
             continue
         c, bal = e["objectives"]["coverage"], e["objectives"]["balance"]
-        bounds = [x for x in (e["bounds"].get("coverage"), lp.get("coverage_lp")) if x is not None]
+        bounds = [x for x in (e["bounds"].get("coverage"), lp.get("coverage_bound"))
+                  if x is not None]
         if bounds:
             gp = _pct(c, min(bounds))
             out.append(f"| {r['size']} | coverage within 1 % of the tightest proven bound | "
-                       f"<= 1 % | {gp:.2f} % | {'yes' if gp <= 1.0 else 'no'} |")
-        best_bal, whose = lp.get("balance_lp"), "our GLOP LP at the engine's coverage"
+                       f"<= 1 % | {gp:.2f} % | {'yes' if gp <= 1.0 + 1e-6 else 'no'} |")
+        best_bal, whose = lp.get("balance_bound"), "our LP dual bound at the engine's coverage"
         if best_bal is None and e.get("stats", {}).get("lp_balance") is not None:
             best_bal, whose = e["stats"]["lp_balance"], "the engine's own LP (stats.lp_balance)"
         if best_bal:
@@ -265,10 +266,11 @@ def markdown(results: dict[str, Any]) -> str:
             lp = r.get("lp")
             if lp and not lp.get("error"):
                 x = lp["lp"]
-                lp_lines.append(f"- {r['size']}: LP {x['columns']:,} columns, {x['rows']:,} rows;"
-                                f" coverage LP {x['status_coverage']} in "
+                lp_lines.append(f"- {r['size']}: LP {x['columns']:,} columns, {x['rows']:,} rows,"
+                                f" {x['method'].upper()}; coverage LP {x['status_coverage']} in "
                                 f"{x['seconds_coverage']:.1f} s, balance LP "
-                                f"{x['status_balance']} in {x['seconds_balance']:.1f} s")
+                                f"{x['status_balance']} in {x['seconds_balance']:.1f} s; "
+                                f"peak {_mib(lp.get('peak_kib'))} MiB")
             elif lp:
                 lp_lines.append(f"- {r['size']}: LP bound failed: {lp['error']}")
         if lp_lines:
