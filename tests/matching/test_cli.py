@@ -210,3 +210,28 @@ def test_unexpected_exceptions_become_one_line(tmp_path, monkeypatch, capsys):
     assert cli.main(["baseline", write(tmp_path / "p.json", valid())]) == 2
     err = capsys.readouterr().err
     assert err == "error: internal error: RuntimeError: engine exploded\n"
+
+
+def test_solve_writes_a_result_that_passes_check(tmp_path):
+    problem_path = write(tmp_path / "p.json", valid())
+    result_path = str(tmp_path / "r.json")
+    proc = run("solve", problem_path, "-o", result_path, "--time-limit", "5", "--workers", "1")
+    assert proc.returncode == 0 and proc.stdout == "", proc.stderr
+    proc = run("check", problem_path, result_path)
+    assert proc.returncode == 0 and proc.stderr == ""
+    out = json.loads(Path(result_path).read_text())
+    assert json.loads(proc.stdout) == pytest.approx(out["objectives"])
+    # N1 (3 hours) fits no offer whole; N2 gets all 300 CNY of O2 at fit 0.5
+    assert out["objectives"]["coverage"] == pytest.approx(0.3)
+    proc = run("solve", problem_path)
+    assert proc.returncode == 0 and json.loads(proc.stdout)["format"] == "matching-result/1"
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["--time-limit", "0"], "error: --time-limit must be a positive finite number, got 0"),
+    (["--time-limit", "nan"], "error: --time-limit must be a positive finite number, got nan"),
+    (["--workers", "0"], "error: --workers must be at least 1, got 0"),
+])
+def test_solve_option_errors(tmp_path, args, message):
+    proc = run("solve", write(tmp_path / "p.json", valid()), *args)
+    assert one_line_error(proc) == message
