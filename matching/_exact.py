@@ -19,11 +19,13 @@ from ortools.sat.python import cp_model
 
 from ._common import Arrays, Budget, Progress, report
 from ._lns import improve_cost
+from ._mip import LevelMIP
 from ._relax import Outcome, solve_relaxed
 from ._scale import scale_capacity, scale_weights
 
 EXACT_MAX_EDGES = 200_000
 BALANCE_RESOLUTION = 10 ** 6  # M: the balance level is optimised to 1e-6
+SCIP_MAX_EDGES = 6_000  # cost level also tried with SCIP up to this size
 
 
 @dataclass
@@ -130,6 +132,7 @@ def solve_exact(cands, a: Arrays, slack: float, balance: bool, budget: Budget, w
     stats["coverage_seconds"] = round(budget.elapsed(), 3)
 
     # Level 2: balance
+    t_best = None
     if balance and len(d.group_w) > 1 and budget.left() > 0:
         report(progress, "balance", 0.35)
         em.add_balance()
@@ -145,26 +148,63 @@ def solve_exact(cands, a: Arrays, slack: float, balance: bool, budget: Budget, w
     # Level 3: cost
     if np.any(d.cost != 0) and budget.left() > 0:
         report(progress, "cost", 0.5)
-        em.model.minimize(em.cost)
-        status, y3, solver = em.run(budget.share(0.4), workers, y)
-        if y3 is not None:
-            y = y3
-        done = status == cp_model.OPTIMAL
-        if not done and budget.left() > 1.0:
-            y, lns_stats = improve_cost(em, y, budget, workers, progress)
-            stats["lns"] = lns_stats
-            if budget.left() > 0.5:  # a last full solve from the best point, to try a proof
-                status, y3, solver = em.run(budget.left(), workers, y)
-                if y3 is not None and np.dot(d.cost, y3) <= np.dot(d.cost, y):
-                    y = y3
-                done = status == cp_model.OPTIMAL
+        y, done = _cost_level(em, cands, a, y, floor_c, t_best, budget, workers, progress, stats)
         proven.append(done)
-        stats["cost_bound"] = solver.best_objective_bound / _cost_scale(cands, a)
     elif np.any(d.cost != 0):
         proven.append(False)
 
     x = np.where(y > 0, a.q[cands.need], 0.0)
     return Outcome(x, all(proven) and d.exact, bound, stats)
+
+
+def _cost_level(em: ExactModel, cands, a: Arrays, y: np.ndarray, floor_c: int,
+                t_best: int | None, budget: Budget, workers: int, progress: Progress,
+                stats: dict) -> tuple[np.ndarray, bool]:
+    """Minimise cost: a full CP-SAT solve, then SCIP on small models (it proves GAP-like
+    instances of a few thousand edges far faster than CP-SAT on 2 workers), then LNS."""
+    d = em.d
+    em.model.minimize(em.cost)
+    small = len(d.need) <= SCIP_MAX_EDGES
+    status, y3, solver = em.run(budget.share(0.2 if small else 0.4), workers, y)
+    if y3 is not None:
+        y = y3
+    done = status == cp_model.OPTIMAL
+    stats["cost_bound_cp_sat"] = solver.best_objective_bound
+    if not done and small and budget.left() > 1.0:
+        y_mip, done_mip = _scip_cost(cands, a, d, y, floor_c, t_best, budget.share(0.6))
+        stats["scip"] = "proven" if done_mip else ("found" if y_mip is not None else "nothing")
+        if y_mip is not None and _int_feasible(d, y_mip, floor_c) and (
+                int(np.dot(d.cost, y_mip)) <= int(np.dot(d.cost, y))):
+            y, done = y_mip, done_mip
+    if not done and budget.left() > 1.0:
+        y, stats["lns"] = improve_cost(em, y, budget, workers, progress)
+        if budget.left() > 0.5:  # a last full solve from the best point, to try a proof
+            status, y3, solver = em.run(budget.left(), workers, y)
+            if y3 is not None and np.dot(d.cost, y3) <= np.dot(d.cost, y):
+                y = y3
+            done = status == cp_model.OPTIMAL
+    return y, done
+
+
+def _scip_cost(cands, a: Arrays, d: IntData, y: np.ndarray, floor_c: int, t_best: int | None,
+               seconds: float) -> tuple[np.ndarray | None, bool]:
+    """The cost level as a SCIP MIP with the same floors, started from ``y``."""
+    mip = LevelMIP(cands, a)
+    mip.add_coverage_floor(floor_c / d.w_scale * (1 - 1e-12))
+    if t_best is not None:
+        mip.add_balance_floor(t_best / BALANCE_RESOLUTION * (1 - 1e-9))
+    proven, y_mip = mip.cost_level(seconds, y.astype(np.float64))
+    if proven is None:
+        return None, False
+    return np.round(y_mip).astype(np.int64), bool(proven)
+
+
+def _int_feasible(d: IntData, y: np.ndarray, floor_c: int) -> bool:
+    """``y`` satisfies the integer model: one edge per need, capacities, coverage floor."""
+    if np.any(np.bincount(d.need, weights=y) > 1):
+        return False
+    load = np.bincount(d.offer, weights=d.load * y, minlength=len(d.cap))
+    return bool(np.all(load <= d.cap)) and int(np.dot(d.w, y)) >= floor_c
 
 
 def _coverage_bound(bound_int: float, d: IntData, a: Arrays, cands) -> float:

@@ -86,8 +86,12 @@ class LevelMIP:
         for var, c in zip(self.y, self.value, strict=True):
             row.SetCoefficient(var, c)
 
-    def balance_level(self, seconds: float, hint: np.ndarray):
-        """Level 2: maximise t with coverage_g >= t * priority_g for every group."""
+    def add_balance_floor(self, t_min: float) -> None:
+        """Keep every group's coverage share >= ``t_min`` from now on."""
+        self._balance_rows()
+        self.t.SetLb(t_min)
+
+    def _balance_rows(self) -> None:
         s = self.solver
         self.t = s.NumVar(0.0, INF, "t")
         rows = [s.Constraint(0.0, INF) for _ in self.a.group_names]
@@ -95,6 +99,11 @@ class LevelMIP:
             row.SetCoefficient(self.t, -float(self.a.group_priority[g]))
         for var, c, g in zip(self.y, self.value, self.group, strict=True):
             rows[g].SetCoefficient(var, c)
+
+    def balance_level(self, seconds: float, hint: np.ndarray):
+        """Level 2: maximise t with coverage_g >= t * priority_g for every group."""
+        self._balance_rows()
+        s = self.solver
         obj = s.Objective()
         obj.Clear()
         obj.SetCoefficient(self.t, 1.0)

@@ -197,3 +197,18 @@ def test_no_candidates_returns_an_empty_optimal_result():
     r = solved(p)
     assert r.allocations == [] and r.status == "optimal"
     assert r.unserved == [{"need": "A", "reason": "no_candidate"}]
+
+
+def test_awkward_floats_on_the_cp_sat_path_stay_within_capacity():
+    """Uses and capacities with no exact decimal scale are rounded safely (uses up, capacities
+    down): the result never exceeds a capacity."""
+    rng = random.Random(11)
+    needs = [need(f"N{i}", quantity=rng.choice([1, 2, 3]) / 3, priority=rng.random() + 0.1)
+             for i in range(12)]
+    offers = [offer(f"O{j}", capacity=1 / 3 + rng.random() * 2) for j in range(3)]
+    edges = [edge(n["id"], o["id"], use=rng.random() + 0.01, cost=rng.random())
+             for n in needs for o in offers]
+    p = problem(needs, offers, edges, {"coverage_slack": 0.05})
+    r = solved(p, time_limit_s=1)
+    assert r.stats["method"] == "cp-sat" and r.status == "feasible"  # rounded: no proof claimed
+    assert r.objectives["coverage"] > 0
