@@ -42,16 +42,14 @@ def _write(doc: dict, out: str | None) -> None:
 def _solve(args: argparse.Namespace) -> int:
     from .reader import read_problem
 
-    problem = read_problem(args.problem)
-    try:
-        from .solve import solve
-    except ImportError as exc:
-        raise ProblemError(f"the optimiser (matching.solve) is not available: {exc}") from None
     if args.time_limit is not None and not 0 < args.time_limit < math.inf:
         raise ProblemError(
             f"--time-limit must be a positive finite number, got {args.time_limit:g}")
     if args.workers is not None and args.workers < 1:
         raise ProblemError(f"--workers must be at least 1, got {args.workers}")
+    problem = read_problem(args.problem)
+    from .solve import solve
+
     result = solve(problem, time_limit_s=args.time_limit, workers=args.workers)
     _write(result.to_dict(), args.output)
     return 0
