@@ -83,7 +83,10 @@ def _explain(args: argparse.Namespace) -> int:
 
     problem = read_problem(args.problem)
     explanation = explain_need(problem, load_json(args.result, "result"), args.need)
-    sys.stdout.write(explanation.describe() + "\n")
+    if args.json:
+        sys.stdout.write(json.dumps(explanation.to_dict(), ensure_ascii=False, indent=1) + "\n")
+    else:
+        sys.stdout.write(explanation.describe() + "\n")
     return 0
 
 
@@ -123,6 +126,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("problem")
     p.add_argument("result")
     p.add_argument("need", help="the need's id")
+    p.add_argument("--json", action="store_true", help="print the structure as JSON")
     p.set_defaults(run=_explain)
     sub.add_parser("bench", help="run the benchmarks (arguments go to benchmarks.run)",
                    add_help=False)

@@ -7,7 +7,7 @@ translated sentences; :meth:`NeedExplanation.describe` gives plain English for t
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import numpy as np
@@ -97,6 +97,10 @@ class NeedExplanation:
     def describe(self) -> str:
         """Plain-English account, several lines."""
         return "\n".join(_describe(self))
+
+    def to_dict(self) -> dict[str, Any]:
+        """The structure as plain JSON-ready values (for the web site or ``explain --json``)."""
+        return asdict(self)
 
 
 def _fmt(v: float) -> str:

@@ -155,6 +155,11 @@ def test_baseline_to_stdout_and_file_then_check_and_explain(tmp_path):
     assert proc.returncode == 0
     assert proc.stdout.startswith("Need N1 (services: care; 3 hours, indivisible")
     assert "O1: its whole capacity of 2 hours is less than the 3 hours" in proc.stdout
+    proc = run("explain", problem_path, result_path, "N1", "--json")
+    assert proc.returncode == 0
+    data = json.loads(proc.stdout)
+    assert (data["need"], data["outcome"], data["candidates"][0]["code"]) == (
+        "N1", "capacity", "too_small")
 
 
 def test_check_reports_an_invalid_result_with_status_1(tmp_path):
