@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import random
+
 import pytest
 
+from matching.candidates import candidate_edges
 from matching.explain import (
     NOT_CHOSEN,
     NOT_NEEDED,
@@ -12,11 +15,13 @@ from matching.explain import (
     TOO_SMALL,
     USED_ELSEWHERE,
     OthersOnOffer,
+    _exclusion,
     explain_need,
 )
 from matching.greedy import baseline
 from matching.problem import ProblemError
-from tests.matching.problem_docs import edge, need, offer, problem, result
+from matching.reader import parse_problem
+from tests.matching.problem_docs import edge, need, offer, problem, random_doc, result
 
 
 def test_capacity_went_to_higher_priority_needs():
@@ -163,3 +168,16 @@ def test_offer_capacity_in_the_offer_unit():
     e = explain_need(p, baseline(p), "T")
     assert e.unit == "CNY" and e.candidates[0].unit == "hours"
     assert "O1: all 5 hours went to 1 other need (1 with higher priority)." in e.describe()
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_exclusion_rules_agree_with_candidates(seed):
+    """An offer of the need's kind and category is excluded exactly when it is no candidate."""
+    rng = random.Random(seed)
+    p = parse_problem(random_doc(rng, 12, 8))
+    cands = candidate_edges(p)
+    pairs = set(zip(cands.need.tolist(), cands.offer.tolist(), strict=True))
+    for i, n in enumerate(p.needs):
+        for j, o in enumerate(p.offers):
+            if (o.kind, o.category) == (n.kind, n.category):
+                assert ((i, j) in pairs) == (not _exclusion(n, o).rules)
