@@ -173,7 +173,7 @@ def check(problem: Problem, result: Mapping | Result, cands: Any = None) -> Chec
     valid = known & (pos >= 0)
     # at most one entry per (need, offer): the edge position identifies the pair
     vpos = pos[valid]
-    uniq, first, counts = np.unique(vpos, return_index=True, return_counts=True)
+    uniq, counts = np.unique(vpos, return_counts=True)
     if uniq.size < vpos.size:
         dup_edges = set(uniq[counts > 1].tolist())
         seen: set[int] = set()
@@ -183,7 +183,7 @@ def check(problem: Problem, result: Mapping | Result, cands: Any = None) -> Chec
                 if e in seen:
                     a = res.allocations[k]
                     errors.append(f"allocations[{k}] (need {quote(a.need)}, offer "
-                                  f"{quote(a.offer)}): second entry for the same pair")
+                                  f"{quote(a.offer)}): repeats an earlier entry for the pair")
                 seen.add(e)
     ev = evaluate_arrays(problem, cands, ni[valid], oi[valid], x[valid], pos[valid])
     errors += _constraints(problem, ni[valid], x[valid], ev)

@@ -71,7 +71,7 @@ def test_explicit_edges_define_candidates():
 def test_duplicate_pair(p, good):
     good["allocations"].append({"need": "F2", "offer": "O3", "quantity": 1})
     errs = errors_of(p, good)
-    assert 'allocations[4] (need "F2", offer "O3"): second entry for the same pair' in errs
+    assert 'allocations[4] (need "F2", offer "O3"): repeats an earlier entry for the pair' in errs
 
 
 @pytest.mark.parametrize("q", [0, -5])
