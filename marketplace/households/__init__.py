@@ -1,0 +1,1 @@
+"""Household registry: families, their members and their assistance categories."""
