@@ -56,12 +56,13 @@ def _add_row(model: Any, cols: np.ndarray, coefs: np.ndarray, lo: float, hi: flo
 
 
 GLOP_MAX_COLUMNS = 100_000
+PDLP_TOLERANCE = 1e-4
 PDLP_PARAMS = ("num_threads: 2 termination_criteria { simple_optimality_criteria { "
-               "eps_optimal_relative: 1e-4 eps_optimal_absolute: 1e-4 } }")
+               "eps_optimal_relative: TOL eps_optimal_absolute: TOL } }")
 
 
-def _solve(model: Any, time_limit_s: float, pdlp: bool) -> tuple[str, float | None, np.ndarray,
-                                                                   float]:
+def _solve(model: Any, time_limit_s: float, pdlp: bool, tol: float = PDLP_TOLERANCE
+           ) -> tuple[str, float | None, np.ndarray, float]:
     """Solve; (status name, objective or None, dual values, seconds)."""
     req = pb.MPModelRequest(
         model=model,
@@ -70,7 +71,7 @@ def _solve(model: Any, time_limit_s: float, pdlp: bool) -> tuple[str, float | No
         solver_time_limit_seconds=time_limit_s,
     )
     if pdlp:
-        req.solver_specific_parameters = PDLP_PARAMS
+        req.solver_specific_parameters = PDLP_PARAMS.replace("TOL", repr(tol))
     t0 = time.perf_counter()
     raw = mbh.ModelSolverHelper("pdlp" if pdlp else "glop").solve_serialized_request(
         req.SerializeToString())
@@ -92,9 +93,14 @@ def _need_max(ne: np.ndarray, val: np.ndarray, n_needs: int) -> float:
 
 
 def lp_bounds(
-    problem: Problem, cands: Any, coverage_level: float | None, time_limit_s: float = 300.0
+    problem: Problem, cands: Any, coverage_level: float | None, time_limit_s: float = 300.0,
+    *, skip_coverage: bool = False, tolerance: float = PDLP_TOLERANCE,
 ) -> dict[str, Any]:
     """Coverage bound, and (when ``coverage_level`` is given) the balance bound at that level.
+
+    ``skip_coverage`` skips the coverage LP (only with a level: the balance LP alone, for large
+    problems whose coverage bound is already known); ``tolerance`` is PDLP's relative/absolute
+    optimality tolerance (its multipliers only need to be good, the bound stays valid).
 
     Returns {"coverage_bound", "balance_bound" (rigorous dual bounds, None when not computed),
     "coverage_lp", "balance_lp" (the solver's objective when it reports optimal), statuses,
@@ -133,13 +139,17 @@ def lp_bounds(
         v[ct_off] = np.maximum(0.0, sign * dual[ct_idx])
         return v
 
-    status, cov_lp, dual, secs = _solve(model, time_limit_s, pdlp)
-    bounds = []
-    for sign in (1.0, -1.0):  # any v >= 0 gives a valid bound: try both sign conventions
-        v = offer_prices(dual, sign)
-        bounds.append(float(v @ caps) + _need_max(ne, cover - load * v[oe], n_needs))
-    cov_bound = min(bounds)
-    out.update(coverage_lp=cov_lp, coverage_bound=cov_bound, status_coverage=status,
+    if skip_coverage and coverage_level is not None:
+        status, cov_lp, secs, cov_bound = "SKIPPED", None, 0.0, float("inf")
+    else:
+        status, cov_lp, dual, secs = _solve(model, time_limit_s, pdlp, tolerance)
+        bounds = []
+        for sign in (1.0, -1.0):  # any v >= 0 gives a valid bound: try both sign conventions
+            v = offer_prices(dual, sign)
+            bounds.append(float(v @ caps) + _need_max(ne, cover - load * v[oe], n_needs))
+        cov_bound = min(bounds)
+    out.update(coverage_lp=cov_lp, status_coverage=status,
+               coverage_bound=None if cov_bound == float("inf") else cov_bound,
                seconds_coverage=secs)
     out.update(balance_lp=None, balance_bound=None, status_balance=None, seconds_balance=0.0)
     if coverage_level is not None and n_e:
@@ -156,7 +166,8 @@ def lp_bounds(
         for g, rows in enumerate(_rows(region[ne], len(names))):
             _add_row(model, np.append(cols[rows], t_index), np.append(cover[rows], -ptot[g]),
                      0.0, np.inf)
-        status, bal_lp, dual, secs = _solve(model, max(1.0, time_limit_s - secs), pdlp)
+        status, bal_lp, dual, secs = _solve(model, max(1.0, time_limit_s - secs), pdlp,
+                                            tolerance)
         bounds = []
         gdual = dual[first_group:first_group + len(names)]
         for sign in (1.0, -1.0):

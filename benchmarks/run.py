@@ -144,21 +144,35 @@ def run_synthetic(args: argparse.Namespace, results: dict[str, Any]) -> None:
             continue
         limit = args.time_limit or synthetic.SIZES[size][2]
         base = {"suite": "synthetic", "size": size, "seed": args.seed, "time_limit": limit}
-        engine = run_child({**base, "solver": "engine"}, timeout=2 * limit + 300)
-        results["tasks"][_key(engine["task"])] = engine
-        _log(report.synthetic_line(engine))
-        _save(args.out, results)
-        greedy = run_child({**base, "solver": "greedy"}, timeout=900)
-        results["tasks"][_key(greedy["task"])] = greedy
-        _log(report.synthetic_line(greedy))
-        _save(args.out, results)
+        old_lp = results["tasks"].get(_key({**base, "solver": "lp"}))
+        if args.lp_only:  # keep the engine/greedy figures already in --out (with --update)
+            engine = results["tasks"].get(_key({**base, "solver": "engine"}), {})
+            greedy = results["tasks"].get(_key({**base, "solver": "greedy"}), {})
+        else:
+            engine = run_child({**base, "solver": "engine"}, timeout=2 * limit + 300)
+            results["tasks"][_key(engine["task"])] = engine
+            _log(report.synthetic_line(engine))
+            _save(args.out, results)
+            greedy = run_child({**base, "solver": "greedy"}, timeout=900)
+            results["tasks"][_key(greedy["task"])] = greedy
+            _log(report.synthetic_line(greedy))
+            _save(args.out, results)
         if args.no_lp:
             continue
         level = engine.get("objectives", {}).get("coverage")
         if level is None:
             level = greedy.get("objectives", {}).get("coverage")
-        lp_task = {**base, "solver": "lp", "coverage_level": level, "time_limit": args.lp_limit}
+        lp_task = {**base, "solver": "lp", "coverage_level": level, "time_limit": args.lp_limit,
+                   "tolerance": args.lp_tolerance}
+        # --lp-only re-runs the balance LP alone when the coverage bound is already known
+        keep = args.lp_only and old_lp and (old_lp.get("lp") or {}).get("coverage_bound")
+        if keep:
+            lp_task["skip_coverage"] = True
         lp = run_child(lp_task, timeout=3 * args.lp_limit + 300)
+        if keep and "lp" in lp:
+            for k, v in old_lp["lp"].items():
+                if k.startswith(("coverage", "status_coverage", "seconds_coverage")):
+                    lp["lp"][k] = v
         results["tasks"][_key(lp_task)] = lp
         _log(report.synthetic_line(lp))
         _save(args.out, results)
@@ -177,6 +191,11 @@ def parser() -> argparse.ArgumentParser:
     ap.add_argument("--lp-limit", type=float, default=LP_TIME_LIMIT, metavar="S",
                     help=f"GLOP seconds per LP bound (default {LP_TIME_LIMIT:.0f})")
     ap.add_argument("--no-lp", action="store_true", help="skip the LP bounds (synthetic)")
+    ap.add_argument("--lp-tolerance", type=float, default=1e-4, metavar="EPS",
+                    help="PDLP optimality tolerance for large LPs (default 1e-4)")
+    ap.add_argument("--lp-only", action="store_true",
+                    help="with --update: re-run only the LP bounds against the engine results in "
+                         "--out (the balance LP alone when a coverage bound is already there)")
     ap.add_argument("--out", metavar="FILE", help="write the results JSON here")
     ap.add_argument("--update", action="store_true",
                     help="start from the results already in --out (re-run only what is selected)")
@@ -198,6 +217,8 @@ def main(argv: list[str] | None = None) -> int:
         if args.update and args.out and Path(args.out).exists():
             old = json.loads(Path(args.out).read_text(encoding="utf-8"))
             results["tasks"] = old.get("tasks", {})
+            results["command"] = old.get("command", "?") + " ; then " + results["command"]
+            results["started"] = old.get("started", results["started"])
         if args.suite in ("gap", "all"):
             run_gap(args, results)
         if args.suite in ("synthetic", "all"):

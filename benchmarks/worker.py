@@ -74,7 +74,9 @@ def run_task(task: dict[str, Any]) -> dict[str, Any]:
         from matching.candidates import candidate_edges
 
         out["lp"] = lp_bounds(problem, candidate_edges(problem), task.get("coverage_level"),
-                              task.get("time_limit") or 300.0)
+                              task.get("time_limit") or 300.0,
+                              skip_coverage=bool(task.get("skip_coverage")),
+                              tolerance=task.get("tolerance") or 1e-4)
         out["peak_kib"] = memory_kib()["VmHWM"]
         return out
     res, seconds = _solve(problem, task)

@@ -61,3 +61,23 @@ def test_time_limits_follow_the_goals():
     assert run.gap_time_limit(_row("D", 5, 100)) == 60
     assert run.gap_time_limit(_row("E", 5, 100)) == 60
     assert run.gap_time_limit(_row("C", 10, 400)) == 60
+
+
+def test_lp_only_rerun_keeps_engine_and_coverage_bound(tmp_path):
+    out = tmp_path / "r.json"
+    assert run.main(["--suite", "synthetic", "--only", "county", "--time-limit", "10",
+                     "--out", str(out)]) == 0
+    first = json.loads(out.read_text(encoding="utf-8"))["tasks"]
+    assert run.main(["--suite", "synthetic", "--only", "county", "--lp-only", "--update",
+                     "--out", str(out)]) == 0
+    second = json.loads(out.read_text(encoding="utf-8"))["tasks"]
+    assert second["synthetic/county/1/engine"] == first["synthetic/county/1/engine"]
+    lp1, lp2 = first["synthetic/county/1/lp"]["lp"], second["synthetic/county/1/lp"]["lp"]
+    assert lp2["coverage_bound"] == lp1["coverage_bound"]  # kept, not recomputed
+    assert lp2["balance_bound"] == pytest.approx(lp1["balance_bound"], rel=1e-6)
+    assert second["synthetic/county/1/lp"]["task"]["skip_coverage"] is True
+
+
+def test_trivial_balance_bound_is_not_used():
+    assert report._useful_balance_bound({"balance_bound": 1.0, "status_balance": "X"}) is None
+    assert report._useful_balance_bound({"balance_bound": 0.6, "status_balance": "X"}) == 0.6
