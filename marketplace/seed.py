@@ -9,7 +9,7 @@ from marketplace.accounts.services import hash_password
 from marketplace.catalog.services import seed_catalogues
 from marketplace.extensions import db
 from marketplace.regions.models import Region, RegionLevel
-from marketplace.regions.services import pinyin_name
+from marketplace.regions.services import infer_urban, pinyin_name
 
 #: Shared by every demo account; shown by ``flask seed-demo``. Never used outside the demo.
 DEMO_PASSWORD = "Nuanxin2026demo"
@@ -57,7 +57,7 @@ def seed_demo() -> list[tuple[str, str, str]]:
             parent = db.session.get(Region, county)
             db.session.add(Region(code=code, parent_code=county, level=RegionLevel.township,
                                   name_zh=name, name_en="", kind="township",
-                                  is_urban=parent.is_urban))
+                                  is_urban=infer_urban(RegionLevel.township, name, parent)))
     db.session.flush()
     for region in db.session.scalars(select(Region).where(Region.name_en == "")):
         region.name_en = pinyin_name(region.name_zh)

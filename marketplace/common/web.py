@@ -84,7 +84,8 @@ def init_web(app: Flask) -> None:
     @app.context_processor
     def inject_helpers():
         return {
-            "current_locale": str(get_locale()),
+            # Babel names zh_CN "zh_Hans_CN"; templates compare with the configured codes.
+            "current_locale": "zh_CN" if str(get_locale()).startswith("zh") else "en",
             "languages": app.config["LANGUAGES"],
             "nav_items": nav_items,
         }

@@ -55,6 +55,18 @@ def pinyin_name(name_zh: str) -> str:
     return "".join(lazy_pinyin(name_zh)).capitalize()
 
 
+def infer_urban(level: RegionLevel, name_zh: str, parent: Region) -> bool:
+    """Urban or rural below the county: streets (街道) and communities (社区) are urban, townships
+    (乡, 镇) and villages (村) rural; other names follow their parent."""
+    urban_suffix = "街道" if level == RegionLevel.township else "社区"
+    rural_suffixes = ("乡", "镇") if level == RegionLevel.township else ("村",)
+    if name_zh.endswith(urban_suffix):
+        return True
+    if name_zh.endswith(rural_suffixes):
+        return False
+    return parent.is_urban
+
+
 @dataclass(frozen=True)
 class NewRegion:
     code: str
@@ -88,7 +100,7 @@ def add_region(data: NewRegion) -> Region:
         name_zh=data.name_zh.strip(),
         name_en=data.name_en.strip() or pinyin_name(data.name_zh.strip()),
         kind=level.value,
-        is_urban=parent.is_urban,
+        is_urban=infer_urban(level, data.name_zh.strip(), parent),
     )
     db.session.add(region)
     db.session.flush()

@@ -128,9 +128,6 @@ def test_wrong_password_shows_generic_error(page) -> None:
     assert console.problems == []
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError,
-                   reason="templates/base.html compares current_locale ('zh_Hans_CN', "
-                   "Babel's name for zh_CN) with the code 'zh_CN'")
 def test_chinese_button_marked_current(page) -> None:
     """The 中文 button is highlighted (aria-current) while the page is in Chinese."""
     tab, _console = page

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from sqlalchemy import select
+
 
 def test_oversight_dashboard_lists_pending_applications_in_region(login):
     html = login("oversight_xx").get("/dashboard", headers={"Accept-Language": "en"}).get_data(
@@ -16,8 +18,8 @@ def test_other_region_officer_sees_no_foreign_application(login, app):
 
     with app.app_context():
         db.session.add(User(username="oversight_yy", display_name="岳阳督导", role="oversight",
-                            region_code="430600", password_hash=db.session.get(User, 1)
-                            .password_hash))
+                            region_code="430600", password_hash=db.session.scalar(
+                                select(User.password_hash).where(User.username == "admin"))))
         db.session.commit()
     html = login("oversight_yy").get("/dashboard").get_data(as_text=True)
     assert "吉首市社区养老服务社" not in html

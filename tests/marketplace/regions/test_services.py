@@ -45,7 +45,9 @@ def test_scope_prefix(code, prefix):
 
 def test_add_township_and_village(ctx):
     town = services.add_region(services.NewRegion("433123101", "麻冲乡", "433123"))
-    assert town.level == "township" and town.name_en == "Machongxiang"
+    assert town.level == "township" and town.name_en == "Machongxiang" and not town.is_urban
+    street = services.add_region(services.NewRegion("433123001", "沱江街道", "433123"))
+    assert street.is_urban
     village = services.add_region(services.NewRegion("433123101201", "竹山村", "433123101"))
     assert village.level == "village" and not village.is_urban
     assert db.session.get(Region, "433123").contains(village.code)
