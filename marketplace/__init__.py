@@ -47,8 +47,12 @@ def create_app(config: dict | None = None) -> Flask:
 
 
 def register_blueprints(app: Flask) -> None:
-    """Register ``bp`` from every area package that has a ``views`` module."""
-    for info in sorted(pkgutil.iter_modules(__path__), key=lambda m: m.name):
-        name = f"{__name__}.{info.name}.views"
-        if info.ispkg and importlib.util.find_spec(name) is not None:
-            app.register_blueprint(importlib.import_module(name).bp)
+    """Import every area's ``models`` (so the metadata is complete for migrations) and register
+    ``bp`` from every area that has a ``views`` module."""
+    areas = sorted(info.name for info in pkgutil.iter_modules(__path__) if info.ispkg)
+    for area in areas:
+        if importlib.util.find_spec(f"{__name__}.{area}.models") is not None:
+            importlib.import_module(f"{__name__}.{area}.models")
+    for area in areas:
+        if importlib.util.find_spec(f"{__name__}.{area}.views") is not None:
+            app.register_blueprint(importlib.import_module(f"{__name__}.{area}.views").bp)

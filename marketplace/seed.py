@@ -6,6 +6,7 @@ from sqlalchemy import select
 
 from marketplace.accounts.models import Organization, OrgStatus, OrgType, Role, User
 from marketplace.accounts.services import hash_password
+from marketplace.assessment.services import seed_default_standards
 from marketplace.catalog.services import seed_catalogues
 from marketplace.extensions import db
 from marketplace.regions.models import Region, RegionLevel
@@ -52,6 +53,7 @@ ORGANIZATIONS = [
 def seed_demo() -> list[tuple[str, str, str]]:
     """Create the demo accounts and organisations unless present; return (user, role, scope)."""
     seed_catalogues()
+    seed_default_standards()
     for code, name, county in TOWNSHIPS:
         if db.session.get(Region, code) is None:
             parent = db.session.get(Region, county)

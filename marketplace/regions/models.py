@@ -44,6 +44,7 @@ def scope_prefix(code: str) -> str:
 
 class Region(TimestampMixin, Base):
     __tablename__ = "regions"
+    __scope_region__ = "code"
     __table_args__ = (
         CheckConstraint("length(code) IN (6, 9, 12)", name="code_length"),
     )
