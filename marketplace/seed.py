@@ -9,6 +9,7 @@ from marketplace.accounts.services import hash_password
 from marketplace.assessment.services import seed_default_standards
 from marketplace.catalog.services import seed_catalogues
 from marketplace.extensions import db
+from marketplace.households.demo import seed_households
 from marketplace.regions.models import Region, RegionLevel
 from marketplace.regions.services import infer_urban, pinyin_name
 
@@ -85,6 +86,7 @@ def seed_demo() -> list[tuple[str, str, str]]:
         listing.append((staff, Role.provider_staff.value,
                         name + ("" if status == OrgStatus.verified else " (pending)")))
     db.session.flush()
+    seed_households()
     return listing
 
 

@@ -111,6 +111,11 @@ class Household(TimestampMixin, Base):
         return next((m for m in self.members if m.relation == Relation.head), None)
 
     @property
+    def ordered_members(self) -> list[Person]:
+        """Members for display: the head first, then in order of registration."""
+        return sorted(self.members, key=lambda m: (m.relation != Relation.head, m.id or 0))
+
+    @property
     def size(self) -> int:
         """Number of members."""
         return len(self.members)
