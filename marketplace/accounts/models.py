@@ -4,10 +4,21 @@ from __future__ import annotations
 
 import enum
 import secrets
-from datetime import datetime
+from datetime import date, datetime
+from typing import Any
 
 from flask_login import UserMixin
-from sqlalchemy import CheckConstraint, Column, ForeignKey, String, Table, Text
+from sqlalchemy import (
+    JSON,
+    CheckConstraint,
+    Column,
+    ForeignKey,
+    String,
+    Table,
+    Text,
+    false,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from marketplace.common.crypto import EncryptedString, mask_phone
@@ -52,6 +63,12 @@ organization_service_areas = Table(
 
 class Organization(TimestampMixin, Base):
     __tablename__ = "organizations"
+    __table_args__ = (
+        # Charity Law art. 22: only charitable organisations hold a public-fundraising
+        # qualification (公开募捐资格).
+        CheckConstraint("NOT public_fundraising OR type = 'charity'",
+                        name="fundraising_charity_only"),
+    )
     __scope_region__ = "region_code"
     __scope_organization__ = "id"
 
@@ -67,6 +84,23 @@ class Organization(TimestampMixin, Base):
     decision_reason: Mapped[str] = mapped_column(Text, default="")
     decided_at: Mapped[datetime | None]
     decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", use_alter=True))
+    #: 统一社会信用代码 (GB 32100-2015, check character verified). Empty only on rows created
+    #: before the profile existed; every application gives one.
+    credit_code: Mapped[str | None] = mapped_column(String(18), unique=True)
+    #: 公开募捐资格: only charities (see the check constraint), with the certificate details.
+    public_fundraising: Mapped[bool] = mapped_column(default=False, server_default=false())
+    fundraising_certificate_no: Mapped[str] = mapped_column(String(64), default="",
+                                                            server_default="")
+    fundraising_certified_on: Mapped[date | None]
+    #: Staff qualifications the organisation can deliver (keys of ``vocab.QUALIFICATIONS``).
+    qualifications: Mapped[list[Any]] = mapped_column(JSON, default=list,
+                                                      server_default=text("'[]'"))
+    suspended_at: Mapped[datetime | None]
+    suspension_reason: Mapped[str] = mapped_column(Text, default="", server_default="")
+    #: Changes to verified facts (credit code, fundraising qualification, qualifications)
+    #: proposed by the organisation and waiting for an oversight officer; None when none.
+    pending_changes: Mapped[dict[str, Any] | None] = mapped_column(JSON(none_as_null=True))
+    pending_changes_at: Mapped[datetime | None]
 
     region: Mapped[Region] = relationship()
     service_areas: Mapped[list[Region]] = relationship(secondary=organization_service_areas)
@@ -77,6 +111,15 @@ class Organization(TimestampMixin, Base):
     @property
     def masked_phone(self) -> str:
         return mask_phone(self.contact_phone)
+
+    @property
+    def can_operate(self) -> bool:
+        """Whether the organisation may offer and accept: verified and not suspended.
+
+        Suspension is its own status (``suspended``), so a verified organisation is by
+        definition not suspended; pending, rejected and suspended ones may not operate.
+        """
+        return self.status == OrgStatus.verified
 
     def __repr__(self) -> str:
         return f"<Organization {self.id} {self.name!r} {self.status}>"

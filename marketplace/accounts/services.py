@@ -8,7 +8,8 @@ from __future__ import annotations
 import re
 import secrets
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -25,6 +26,7 @@ from marketplace.accounts.models import (
     Role,
     User,
 )
+from marketplace.accounts.profile_rules import ProfileFacts, apply_facts, check_facts
 from marketplace.audit.services import record_event
 from marketplace.common.access import scope_filter
 from marketplace.common.models import utcnow
@@ -197,17 +199,43 @@ class OrgApplication:
     contact_phone: str
     username: str
     password: str
+    #: Credit code, public-fundraising qualification and staff qualifications.
+    facts: ProfileFacts
+
+
+def local_today() -> date:
+    """Today's date where the offices work (``BABEL_DEFAULT_TIMEZONE``, Asia/Shanghai)."""
+    return datetime.now(ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])).date()
+
+
+def known_regions(codes: tuple[str, ...] | list[str]) -> list[Region]:
+    """The regions of ``codes``.
+
+    Raises:
+        AccountError: one of the codes is not a known region.
+    """
+    regions = [db.session.get(Region, code) for code in codes]
+    if any(r is None for r in regions):
+        raise AccountError(str(_l("Unknown region code.")))
+    return regions
 
 
 def apply_organization(data: OrgApplication) -> Organization:
-    """Register an organisation (pending) with its first staff account (usable once verified)."""
+    """Register an organisation (pending) with its first staff account (usable once verified).
+
+    Raises:
+        AccountError: unknown region, name or username taken, weak password.
+        ProfileError: invalid or taken credit code, fundraising qualification claimed by a
+            non-charity, unknown qualification.
+    """
     region = db.session.get(Region, data.region_code)
-    areas = [db.session.get(Region, code) for code in data.service_area_codes]
-    if region is None or any(a is None for a in areas):
+    if region is None:
         raise AccountError(str(_l("Unknown region code.")))
+    areas = known_regions(data.service_area_codes)
     if db.session.scalar(select(func.count(Organization.id)).where(
             Organization.name == data.name.strip())):
         raise AccountError(str(_l("An organisation with this name is already registered.")))
+    facts = check_facts(data.facts, data.type, local_today())
     if username_taken(data.username):
         raise AccountError(str(_l("This username is already taken.")))
     problems = password_problems(data.password, data.username)
@@ -223,8 +251,10 @@ def apply_organization(data: OrgApplication) -> Organization:
         service_areas=areas or [region],
         status=OrgStatus.pending,
     )
+    apply_facts(org, facts)
     db.session.add(org)
     db.session.flush()
+    record_event(None, "organization.apply", org, after={"status": "pending", **facts.as_dict()})
     db.session.add(User(
         username=data.username.strip(),
         display_name=data.contact_name.strip() or data.name.strip(),

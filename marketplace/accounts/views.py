@@ -20,6 +20,7 @@ from marketplace.accounts.forms import (
     OrgApplicationForm,
 )
 from marketplace.accounts.models import Organization, OrgType, Role
+from marketplace.accounts.profile_rules import ProfileError
 from marketplace.common.access import PUBLIC, access
 from marketplace.common.forms import ButtonForm
 from marketplace.extensions import db, login_manager
@@ -132,8 +133,7 @@ def apply_organization():
     form = OrgApplicationForm()
     counties = region_choices([RegionLevel.county], str(get_locale()))
     form.region_code.choices = counties
-    form.service_area_codes.choices = region_choices(
-        [RegionLevel.province, RegionLevel.prefecture, RegionLevel.county], str(get_locale()))
+    form.service_area_codes.choices = org_views.area_choices()
     if form.validate_on_submit():
         try:
             services.apply_organization(services.OrgApplication(
@@ -142,9 +142,10 @@ def apply_organization():
                 service_area_codes=tuple(form.service_area_codes.data or ()),
                 description=form.description.data or "", contact_name=form.contact_name.data,
                 contact_phone=form.contact_phone.data or "", username=form.username.data,
-                password=form.password.data))
-        except services.AccountError as exc:
-            form.name.errors.append(str(exc))
+                password=form.password.data, facts=org_views.facts_from(form)))
+        except (services.AccountError, ProfileError) as exc:
+            db.session.rollback()
+            org_views.attach_error(form, exc, "name")
         else:
             db.session.commit()
             flash(_("Thank you. Your application has been sent to the civil-affairs office of "
@@ -164,7 +165,7 @@ def list_applications():
 @bp.get("/organizations/<int:org_id>")
 @access(Role.oversight, Role.admin, Role.provider_staff, load={"org_id": Organization})
 def view_organization(org: Organization):
-    return render_template("accounts/view_organization.html", org=org, form=DecisionForm())
+    return render_template("accounts/view_organization.html", **org_views.organization_page(org))
 
 
 @bp.post("/organizations/<int:org_id>/decision")
@@ -181,10 +182,15 @@ def decide_organization(org: Organization):
             db.session.commit()
             flash(_("Decision recorded."), "success")
             return redirect(url_for("accounts.list_applications"))
-    return render_template("accounts/view_organization.html", org=org, form=form), 400
+    return render_template("accounts/view_organization.html",
+                           **{**org_views.organization_page(org), "form": form}), 400
 
 
 @bp.app_context_processor
 def logout_form():
     return {"logout_form": ButtonForm() if current_user.is_authenticated else None,
             "page_size": current_app.config["PAGE_SIZE"]}
+
+
+# Organisation profile routes live in their own module on the same blueprint.
+from marketplace.accounts import org_views  # noqa: E402  (registers routes and cards)

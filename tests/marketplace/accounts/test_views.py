@@ -99,6 +99,7 @@ def _apply(client, **overrides):
     data = {"name": "浏阳市爱心互助会", "type": "social_org", "region_code": "430181",
             "service_area_codes": ["430181"], "description": "助老助残",
             "contact_name": "刘先生", "contact_phone": "13900001111",
+            "credit_code": "52430181MJ00000012",
             "username": "liuyang_aixin", "password": "Liuyang help 2026"}
     data.update(overrides)
     return client.post("/organizations/apply", data, headers={"Accept-Language": "en"})
