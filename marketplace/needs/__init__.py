@@ -1,0 +1,1 @@
+"""Needs in funds + goods + services: workflow, emergency advances and the public board."""

@@ -1,0 +1,19 @@
+"""Fixtures of the needs tests: demo accounts plus a few households with known people."""
+
+from __future__ import annotations
+
+import pytest
+
+from marketplace.assessment.services import seed_default_standards
+from marketplace.extensions import db
+from tests.marketplace.needs.factories import HOUSEHOLDS, add_household
+
+
+@pytest.fixture
+def homes(app, demo):
+    """Households in 乾州街道 (two), 凤凰县 麻冲乡 and 芙蓉区 文艺路街道, by key → id."""
+    with app.app_context():
+        seed_default_standards()
+        ids = {key: add_household(key).id for key in HOUSEHOLDS}
+        db.session.commit()
+    return ids
