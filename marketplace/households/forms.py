@@ -150,6 +150,11 @@ class RegisterHouseholdForm(HouseholdForm):
     members = FieldList(FormField(MemberRow), min_entries=4, max_entries=20)
     submit = SubmitField(_l("Register household"))
 
+    @property
+    def list_errors(self) -> list[str]:
+        """Messages about the member list as a whole (not those of a single row)."""
+        return [str(e) for e in self.members.errors if not isinstance(e, dict | list)]
+
     def filled_rows(self) -> list[MemberRow]:
         return [entry.form for entry in self.members if not entry.form.is_blank()]
 
