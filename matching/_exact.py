@@ -26,6 +26,7 @@ from ._scale import scale_capacity, scale_weights
 EXACT_MAX_EDGES = 200_000
 BALANCE_RESOLUTION = 10 ** 6  # M: the balance level is optimised to 1e-6
 SCIP_MAX_EDGES = 6_000  # cost level also tried with SCIP up to this size
+SHORTLIST = 4  # edges per need the LNS may use (least LP reduced cost)
 
 
 @dataclass
@@ -177,7 +178,8 @@ def _cost_level(em: ExactModel, cands, a: Arrays, y: np.ndarray, floor_c: int,
                 int(np.dot(d.cost, y_mip)) <= int(np.dot(d.cost, y))):
             y, done = y_mip, done_mip
     if not done and budget.left() > 1.0:
-        y, stats["lns"] = improve_cost(em, y, budget, workers, progress)
+        keep = _lp_shortlist(cands, a, d, floor_c, t_best, budget.share(0.1))
+        y, stats["lns"] = improve_cost(em, y, budget, workers, progress, keep=keep)
         if budget.left() > 0.5:  # a last full solve from the best point, to try a proof
             status, y3, solver = em.run(budget.left(), workers, y)
             if y3 is not None and np.dot(d.cost, y3) <= np.dot(d.cost, y):
@@ -197,6 +199,29 @@ def _scip_cost(cands, a: Arrays, d: IntData, y: np.ndarray, floor_c: int, t_best
     if proven is None:
         return None, False
     return np.round(y_mip).astype(np.int64), bool(proven)
+
+
+def _lp_shortlist(cands, a: Arrays, d: IntData, floor_c: int, t_best: int | None,
+                  seconds: float) -> np.ndarray | None:
+    """Edges worth trying in LNS: per need, the few with the least LP reduced cost on the cost
+    level (GAP practice: good assignments rarely use an edge the LP prices far above others)."""
+    lp = LevelMIP(cands, a, relax=True)
+    lp.add_coverage_floor(floor_c / d.w_scale * (1 - 1e-12))
+    if t_best is not None:
+        lp.add_balance_floor(t_best / BALANCE_RESOLUTION * (1 - 1e-9))
+    proven, _ = lp.cost_level(seconds, None)
+    if not proven:
+        return None
+    rc = lp.reduced_costs()
+    keep = np.zeros(len(rc), dtype=bool)
+    starts = cands.starts
+    for n in range(len(a.q)):
+        s, e = int(starts[n]), int(starts[n + 1])
+        if e - s <= SHORTLIST:
+            keep[s:e] = True
+        elif e > s:
+            keep[s + np.argpartition(rc[s:e], SHORTLIST)[:SHORTLIST]] = True
+    return keep
 
 
 def _int_feasible(d: IntData, y: np.ndarray, floor_c: int) -> bool:

@@ -1,10 +1,11 @@
 """Large-neighbourhood search on the cost level of the exact path.
 
-Each step frees every need served by a few offers (plus unserved needs that could use them),
-keeps the rest of the allocation fixed, and lets CP-SAT re-assign the freed needs among those
-offers at least cost. Coverage (and every balance group's coverage) of the freed needs may not
-drop, so the earlier levels stay satisfied. The neighbourhood size adapts: it grows while
-sub-problems are proven optimal quickly and shrinks when they time out.
+Each step frees a set of needs (those of a few random offers, sampled down to a target size,
+plus unserved needs that could use those offers), keeps every other need where it is, and lets
+CP-SAT re-assign the freed needs to any of their offers within the capacity the fixed needs leave,
+at least cost. Coverage (and every balance group's coverage) of the freed needs may not drop, so
+the earlier levels stay satisfied. The target size adapts: it grows while sub-problems are proven
+optimal quickly and shrinks when they time out.
 """
 
 from __future__ import annotations
@@ -17,98 +18,126 @@ from ortools.sat.python import cp_model
 from ._common import Budget, Progress, report
 
 SUB_SECONDS = 1.0  # time limit of one sub-problem
-FAST = 0.3  # a sub-problem proven optimal faster than this grows the neighbourhood
+FAST = 0.25  # a sub-problem proven optimal faster than this grows the neighbourhood
+START_SIZE = 24  # freed needs in the first step
+EXCHANGE_SHARE = 0.5  # share of steps that move needs only among the chosen offers
+SUB_PARAMS: dict = {}
 
 
 def improve_cost(em, y: np.ndarray, budget: Budget, workers: int, progress: Progress,
-                 reserve: float = 0.2, seed: int = 0) -> tuple[np.ndarray, dict]:
+                 reserve: float = 0.15, seed: int = 0,
+                 keep: np.ndarray | None = None) -> tuple[np.ndarray, dict]:
     """Improve the cost of the 0/1 edge vector ``y`` until ``reserve`` of the time is left.
+
+    ``keep`` (per edge) limits the edges a freed need may move to; its current edge always stays.
 
     Returns the best vector found and statistics (steps, improvements, final size).
     """
     d = em.d
     rng = random.Random(seed)
+    n_needs = int(d.need.max()) + 1 if len(d.need) else 0
     n_offers = len(d.cap)
+    starts = np.searchsorted(d.need, np.arange(n_needs + 1))
     order = np.argsort(d.offer, kind="stable")
     bounds = np.searchsorted(d.offer[order], np.arange(n_offers + 1))
     edges_of_offer = [order[bounds[o]:bounds[o + 1]] for o in range(n_offers)]
     balance = em.t is not None
     y = y.copy()
-    k = min(3, n_offers)
+    size = min(START_SIZE, n_needs)
     steps = improved = 0
     stop_at = budget.left() * reserve
     start_left = budget.left()
-    total_start = int(np.dot(d.cost, y))
-    while budget.left() > stop_at + 0.05 and n_offers > 1:
-        chosen = _pick_offers(rng, d, y, edges_of_offer, k)
+    cost_start = int(np.dot(d.cost, y))
+    while budget.left() > stop_at + 0.05 and n_needs > 1:
+        free, among = _pick_needs(rng, d, y, edges_of_offer, size)
+        if free.size == 0:
+            break
         seconds = min(SUB_SECONDS, budget.left() - stop_at)
-        result = _sub_solve(d, y, chosen, edges_of_offer, balance, seconds)
+        result = _sub_solve(d, y, free, among, starts, balance, seconds, keep)
         steps += 1
         if result is None:
-            k = max(2, k - 1)
+            size = max(4, int(size * 0.8))
             continue
         new_y, optimal, wall = result
         if new_y is not None:
             y = new_y
             improved += 1
         if optimal and wall < FAST:
-            k = min(n_offers, k + 1)
+            size = min(n_needs, size + max(1, size // 8))
         elif not optimal:
-            k = max(2, k - 1)
+            size = max(4, int(size * 0.8))
         if start_left > 0:
             report(progress, "cost", 0.5 + 0.45 * (1 - budget.left() / start_left))
-    stats = {"steps": steps, "improved": improved, "size": k,
-             "cost_before": total_start, "cost_after": int(np.dot(d.cost, y))}
+    stats = {"steps": steps, "improved": improved, "size": size,
+             "cost_before": cost_start, "cost_after": int(np.dot(d.cost, y))}
     return y, stats
 
 
-def _pick_offers(rng: random.Random, d, y, edges_of_offer, k: int) -> list[int]:
-    """A seed offer and k-1 offers that its needs could move to cheaply (or random ones)."""
-    n_offers = len(d.cap)
-    seed = rng.randrange(n_offers)
-    if rng.random() < 0.5:
-        return [seed] + rng.sample([o for o in range(n_offers) if o != seed], k - 1)
-    # offers where the seed's needs have their cheapest alternatives
-    served = edges_of_offer[seed][y[edges_of_offer[seed]] > 0]
-    needs = set(d.need[served].tolist())
-    score: dict[int, float] = {}
-    for o in range(n_offers):
-        if o == seed:
-            continue
+def _pick_needs(rng: random.Random, d, y, edges_of_offer,
+                size: int) -> tuple[np.ndarray, np.ndarray | None]:
+    """A neighbourhood: (needs to free, offers they may use or None for all their offers).
+
+    Half the time: every need of random offers (taken until about ``size`` needs), moving only
+    among those offers (an exchange between a few offers). Otherwise: about ``size`` needs of
+    random offers, free to use any of their offers. Unserved needs with an edge to the chosen
+    offers join in both cases.
+    """
+    offers = list(range(len(d.cap)))
+    rng.shuffle(offers)
+    parts, chosen, count = [], [], 0
+    for o in offers:
         e = edges_of_offer[o]
-        mask = np.isin(d.need[e], list(needs)) if needs else np.zeros(len(e), dtype=bool)
-        score[o] = float(mask.sum()) + rng.random()
-    ranked = sorted(score, key=score.get, reverse=True)
-    pool = ranked[: max(k - 1, 2 * (k - 1))]
-    return [seed] + rng.sample(pool, min(k - 1, len(pool)))
+        parts.append(e)
+        chosen.append(o)
+        count += int(np.count_nonzero(y[e]))
+        if count >= size and len(parts) >= 2:
+            break
+    sub = np.concatenate(parts)
+    needs = np.unique(d.need[sub[y[sub] > 0]])
+    exchange = rng.random() < EXCHANGE_SHARE
+    if not exchange and needs.size > size:
+        needs = np.asarray(rng.sample(needs.tolist(), size), dtype=np.int64)
+    open_needs = np.setdiff1d(d.need[sub], d.need[y > 0])
+    if open_needs.size:
+        extra = max(1, size // 4)
+        if open_needs.size > extra:
+            open_needs = np.asarray(rng.sample(open_needs.tolist(), extra), dtype=np.int64)
+        needs = np.union1d(needs, open_needs)
+    return needs, (np.asarray(chosen, dtype=np.int64) if exchange else None)
 
 
-def _sub_solve(d, y, chosen, edges_of_offer, balance: bool, seconds: float):
-    """Re-assign the needs of ``chosen`` offers; returns (new y or None, optimal, wall) or None."""
-    sub = np.concatenate([edges_of_offer[o] for o in chosen])
-    freed_needs = np.unique(d.need[sub[y[sub] > 0]])
-    # needs served elsewhere stay where they are
-    assigned_elsewhere = np.zeros(int(d.need.max()) + 1, dtype=bool)
-    assigned_elsewhere[d.need[y > 0]] = True
-    assigned_elsewhere[freed_needs] = False
-    sub = sub[~assigned_elsewhere[d.need[sub]]]
-    if sub.size == 0:
-        return None
+def _sub_solve(d, y, free: np.ndarray, among: np.ndarray | None, starts, balance: bool,
+               seconds: float, keep: np.ndarray | None = None):
+    """Re-assign the ``free`` needs (to offers in ``among`` when given); returns
+    (new y or None, optimal, wall) or None."""
+    sub = np.concatenate([np.arange(starts[n], starts[n + 1]) for n in free.tolist()])
+    if among is not None:
+        sub = sub[np.isin(d.offer[sub], among)]
+    if keep is not None:
+        sub = sub[keep[sub] | (y[sub] > 0)]
+    cur = y[sub]
+    # capacity left by the needs that stay
+    fixed_load = np.bincount(d.offer, weights=d.load * y, minlength=len(d.cap)).astype(np.int64)
+    fixed_load -= np.bincount(d.offer[sub], weights=d.load[sub] * cur,
+                              minlength=len(d.cap)).astype(np.int64)
+    room = d.cap - fixed_load
     m = cp_model.CpModel()
     v = [m.new_bool_var("") for _ in range(sub.size)]
-    needs = d.need[sub]
-    for n in np.unique(needs).tolist():
-        idx = np.flatnonzero(needs == n)
-        if idx.size > 1:
-            m.add_at_most_one([v[i] for i in idx.tolist()])
+    sub_need = d.need[sub]
+    cut_n = np.flatnonzero(np.r_[True, sub_need[1:] != sub_need[:-1], True])
+    for a, b in zip(cut_n[:-1].tolist(), cut_n[1:].tolist(), strict=True):
+        if b - a > 1:
+            m.add_at_most_one(v[a:b])  # one offer per need
     offers = d.offer[sub]
-    for o in chosen:
-        idx = np.flatnonzero(offers == o)
-        if idx.size:
+    order = np.argsort(offers, kind="stable")
+    cut = np.flatnonzero(np.r_[True, offers[order][1:] != offers[order][:-1], True])
+    for a, b in zip(cut[:-1].tolist(), cut[1:].tolist(), strict=True):
+        idx = order[a:b]
+        o = int(offers[idx[0]])
+        if int(d.load[sub[idx]].sum()) > int(room[o]):
             m.add(cp_model.LinearExpr.weighted_sum([v[i] for i in idx.tolist()],
-                                                   d.load[sub[idx]].tolist()) <= int(d.cap[o]))
+                                                   d.load[sub[idx]].tolist()) <= int(room[o]))
     w = d.w[sub]
-    cur = y[sub]
     m.add(cp_model.LinearExpr.weighted_sum(v, w.tolist()) >= int(np.dot(w, cur)))
     if balance:
         groups = d.group[sub]
@@ -124,10 +153,12 @@ def _sub_solve(d, y, chosen, edges_of_offer, balance: bool, seconds: float):
     solver = cp_model.CpSolver()
     solver.parameters.max_time_in_seconds = max(0.01, seconds)
     solver.parameters.num_workers = 1
+    for k_, v_ in SUB_PARAMS.items():
+        setattr(solver.parameters, k_, v_)
     status = solver.solve(m)
     if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         return None
-    new = np.asarray([solver.value(var) for var in v], dtype=np.int64)
+    new = np.asarray(solver.response_proto.solution, dtype=np.int64)[: len(v)]
     optimal = status == cp_model.OPTIMAL
     if int(np.dot(c, new)) >= int(np.dot(c, cur)):
         return None, optimal, solver.wall_time

@@ -25,12 +25,12 @@ FLOOR_RTOL = 1e-7
 class LevelMIP:
     """One SCIP model reused by the three levels."""
 
-    def __init__(self, cands, a: Arrays) -> None:
-        self.solver = pywraplp.Solver.CreateSolver("SCIP")
+    def __init__(self, cands, a: Arrays, relax: bool = False) -> None:
+        self.solver = pywraplp.Solver.CreateSolver("GLOP" if relax else "SCIP")
         s = self.solver
         self.cands = cands
         need, offer = cands.need.tolist(), cands.offer.tolist()
-        integral = (~a.divisible[cands.need]).tolist()
+        integral = (~a.divisible[cands.need] & (not relax)).tolist()
         self.y = [s.IntVar(0, 1, "") if b else s.NumVar(0.0, 1.0, "") for b in integral]
         # a need is served at most once in total
         for n in np.flatnonzero(np.diff(cands.starts) > 1).tolist():
@@ -67,13 +67,19 @@ class LevelMIP:
         if hint is not None:
             s.SetHint(self.y, hint.tolist())
         params = pywraplp.MPSolverParameters()
-        params.SetDoubleParam(params.RELATIVE_MIP_GAP, 1e-9)
+        if self.solver.IsMip():
+            params.SetDoubleParam(params.RELATIVE_MIP_GAP, 1e-9)
         status = s.Solve(params)
         if status not in (pywraplp.Solver.OPTIMAL, pywraplp.Solver.FEASIBLE):
             return None, np.zeros(len(self.y))
         vals = np.fromiter((v.solution_value() for v in self.y), dtype=np.float64,
                            count=len(self.y))
         return status == pywraplp.Solver.OPTIMAL, vals
+
+    def reduced_costs(self) -> np.ndarray:
+        """Reduced cost of every edge variable after an LP solve (relax=True)."""
+        return np.fromiter((v.reduced_cost() for v in self.y), dtype=np.float64,
+                           count=len(self.y))
 
     def coverage_level(self, seconds: float):
         """Level 1: maximise coverage."""
