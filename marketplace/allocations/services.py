@@ -34,7 +34,7 @@ from marketplace.needs.models import BOARD_STATUSES, LineStatus, Need, NeedLine
 from marketplace.offers.models import Offer, OfferStatus, can_operate, is_expired
 from marketplace.regions.models import scope_prefix
 
-ZERO = Decimal("0")
+ZERO = Decimal("0.00")
 
 
 class AllocationError(Exception):

@@ -295,6 +295,7 @@ def build_contract_offers(contract: Contract, actor_id: int | None) -> list[Offe
             organization_id=contract.provider_id, kind=LineKind.services,
             category=service.category, service_type_id=service.id, capacity=line.quantity,
             regions=[contract.region_code],
+            # What the provider's verified profile lists, else what the service requires.
             qualifications=list(getattr(contract.provider, "qualifications", None)
                                 or service.qualifications or []),
             groups=[], categories=[], unit_price=line.unit_price,

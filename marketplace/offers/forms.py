@@ -43,6 +43,16 @@ class _OfferForm(FlaskForm):
     publish = SelectField(_l("When saved"), choices=choices(PUBLISH_CHOICES))
     submit = SubmitField(_l("Save"))
 
+    #: Shown after the fields of the kind (WTForms would put the base class's fields first).
+    _TAIL = ("valid_from", "valid_until", "groups", "note", "publish", "submit")
+
+    def __iter__(self):
+        fields = list(super().__iter__())
+        head = [f for f in fields if f.short_name not in self._TAIL]
+        tail = sorted((f for f in fields if f.short_name in self._TAIL),
+                      key=lambda f: self._TAIL.index(f.short_name))
+        return iter(head + tail)
+
 
 class FundsOfferForm(_OfferForm):
     capacity = DecimalField(_l("Amount (CNY)"), [InputRequired()], places=2)

@@ -149,7 +149,7 @@ def _check(org: Organization, data: OfferData, today: date) -> dict:
     elif data.kind == LineKind.goods:
         _check_goods(data, values)
     else:
-        _check_services(data, values)
+        _check_services(org, data, values)
     return values
 
 
@@ -186,12 +186,20 @@ def _check_goods(data: OfferData, values: dict) -> None:
                   regions=values["regions"] or [data.pickup_region_code])
 
 
-def _check_services(data: OfferData, values: dict) -> None:
+def _check_services(org: Organization, data: OfferData, values: dict) -> None:
     service = db.session.get(ServiceType, data.service_type_id or 0)
     if service is None or not service.active:
         raise OfferError(str(_l("Choose a service type from the catalogue.")))
     if not values["regions"]:
         raise OfferError(str(_l("Choose the regions the service covers.")))
+    # An offer cannot claim staff qualifications beyond the verified organisation profile
+    # (checked once the organisation has declared any).
+    declared = set(getattr(org, "qualifications", None) or [])
+    extra = set(data.qualifications) - declared
+    if declared and extra:
+        raise OfferError(str(_l(
+            "Your organisation's verified profile does not list these qualifications: "
+            "%(codes)s.", codes=", ".join(str(QUALIFICATIONS[c]) for c in sorted(extra)))))
     values.update(service_type_id=service.id, category=service.category,
                   qualifications=list(dict.fromkeys(data.qualifications)),
                   unit_price=data.unit_price)

@@ -213,3 +213,13 @@ def test_changes_are_audited(app, demo):
         actions = [e.action for e in events_for("offers", made.id)]
         assert actions == ["offer.create", "offer.open", "offer.withdraw"]
         assert made.kind == LineKind.funds
+
+
+def test_service_qualifications_must_be_in_the_verified_profile(app, demo):
+    with en(app):
+        actor = user("volunteer_staff")
+        actor.organization.qualifications = ["first_aid", "teacher"]
+        with pytest.raises(OfferError, match="does not list these qualifications: Nurse"):
+            create_offer(actor, service_data(qualifications=["first_aid", "nurse"]))
+        made = create_offer(actor, service_data(qualifications=["first_aid"]))
+        assert made.qualifications == ["first_aid"]
