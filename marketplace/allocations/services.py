@@ -134,10 +134,11 @@ def incompatibility(offer: Offer, line: NeedLine, today: date) -> str | None:
             return str(_l("The donor restricted this offer to groups the household is not in."))
     if offer.valid_from > today or is_expired(offer, today):
         return str(_l("This offer is not valid today."))
-    window_start = getattr(line, "window_start", None)
     end = offer.ends_on()
-    if window_start is not None and end is not None and end < window_start:
+    if line.window_start is not None and end is not None and end < line.window_start:
         return str(_l("This offer ends before the service is needed."))
+    if line.window_end is not None and offer.valid_from > line.window_end:
+        return str(_l("This offer starts after the service is needed."))
     return None
 
 
@@ -283,6 +284,33 @@ def open_offers_for_line(organization: Organization, line: NeedLine) -> list[Off
     today = date.today()
     return [o for o in offers if o.capacity - committed[o.id] > 0
             and incompatibility(o, line, today) is None]
+
+
+def usable_offers(today: date | None = None) -> list[tuple[Offer, Decimal]]:
+    """Every offer that can take allocations now, with its remaining capacity.
+
+    Open, valid today, remaining capacity above zero, organisation verified and not
+    suspended, and (for contract offers) the contract active. This is the supply the
+    optimiser may use; offers outside it are left out, so expired goods stop being offered.
+    """
+    today = today or date.today()
+    offers = list(db.session.scalars(
+        select(Offer).outerjoin(ContractLine, Offer.contract_line_id == ContractLine.id)
+        .outerjoin(Contract, ContractLine.contract_id == Contract.id)
+        .where(Offer.status == OfferStatus.open, Offer.valid_from <= today,
+               (Contract.id.is_(None)) | (Contract.status == "active"))
+        .order_by(Offer.id)))
+    committed = committed_by_offer(o.id for o in offers)
+    orgs: dict[int, bool] = {}
+    usable = []
+    for offer in offers:
+        if offer.organization_id not in orgs:
+            orgs[offer.organization_id] = can_operate(
+                db.session.get(Organization, offer.organization_id))
+        left = offer.capacity - committed[offer.id]
+        if left > 0 and orgs[offer.organization_id] and not is_expired(offer, today):
+            usable.append((offer, left))
+    return usable
 
 
 def waiting_for(organization_id: int, limit: int = 20) -> list[Allocation]:

@@ -18,6 +18,7 @@ from marketplace.allocations.services import (
     open_offers_for_line,
     pledge,
     remaining_capacity,
+    usable_offers,
     waiting_for,
 )
 from marketplace.audit.services import events_for
@@ -232,3 +233,47 @@ def test_cancelled_lines_take_no_pledges(app, demo):
         line.status = LineStatus.cancelled
         with pytest.raises(AllocationError, match="not open for pledges"):
             pledge(user("provider_staff"), made, line, Decimal("1"))
+
+
+def test_service_windows_must_meet_the_offer_validity(app, demo):
+    with en(app):
+        actor = user("provider_staff")
+        made = offer("provider_staff", service_data(valid_from=TODAY,
+                                                    valid_until=TODAY + timedelta(days=20)))
+        late = make_line()
+        late.window_start = TODAY + timedelta(days=30)
+        with pytest.raises(AllocationError, match="ends before the service is needed"):
+            pledge(actor, made, late, Decimal("1"))
+        early = make_line()
+        early.window_end = TODAY - timedelta(days=1)
+        with pytest.raises(AllocationError, match="starts after the service is needed"):
+            pledge(actor, made, early, Decimal("1"))
+        fits = make_line()
+        fits.window_start, fits.window_end = TODAY, TODAY + timedelta(days=10)
+        assert pledge(actor, made, fits, Decimal("1")).quantity == 1
+
+
+def test_usable_offers_leave_out_what_cannot_take_allocations(app, demo):
+    with en(app):
+        actor = user("provider_staff")
+        good = offer("provider_staff", service_data(capacity=Decimal("5")))
+        full = offer("provider_staff", service_data(capacity=Decimal("2")))
+        pledge(actor, full, make_line(quantity="2"), Decimal("2"))
+        draft = offer("provider_staff", service_data(), publish=False)
+        rice = offer("charity_staff", goods_data(goods_item_id=goods_id("rice"),
+                                                 expiry_date=TODAY + timedelta(days=2)))
+        usable = dict((o.id, left) for o, left in usable_offers())
+        assert usable[good.id] == Decimal("5") and rice.id in usable
+        assert full.id not in usable and draft.id not in usable
+        # Expired goods stop being offered without anybody touching them.
+        later = dict((o.id, left) for o, left in usable_offers(TODAY + timedelta(days=3)))
+        assert rice.id not in later and good.id in later
+        # A suspended organisation's offers and an ended contract's offers drop out.
+        contract = active_contract()
+        home = contract_offers(contract)[0]
+        assert home.id in dict((o.id, 0) for o, _ in usable_offers())
+        transition(user("oversight_xx"), contract, ContractStatus.ended)
+        home.status = "open"
+        assert home.id not in dict((o.id, 0) for o, _ in usable_offers())
+        actor.organization.status = OrgStatus.suspended
+        assert good.id not in dict((o.id, 0) for o, _ in usable_offers())
