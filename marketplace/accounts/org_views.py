@@ -12,7 +12,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from wtforms import SelectChoice
 
-from marketplace.accounts import organizations, services
+from marketplace.accounts import organizations, services, transparency
 from marketplace.accounts.forms import (
     ChangesReviewForm,
     DecisionForm,
@@ -24,7 +24,8 @@ from marketplace.accounts.models import Organization, OrgStatus, OrgType, Role
 from marketplace.accounts.profile_rules import ProfileError, ProfileFacts
 from marketplace.accounts.views import bp
 from marketplace.audit.services import events_for
-from marketplace.catalog.vocab import QUALIFICATIONS
+from marketplace.catalog.editing import GOODS_UNITS
+from marketplace.catalog.vocab import CATEGORIES, KIND_LABELS, QUALIFICATIONS, SERVICE_UNITS
 from marketplace.common.access import PUBLIC, access
 from marketplace.common.ui import Section, dashboard_section, register_nav
 from marketplace.extensions import db
@@ -208,7 +209,18 @@ def public_organization(org: Organization):
     if org.status not in PUBLIC_STATUSES:
         abort(404)
     return render_template("organizations/public_organization.html", org=org,
-                           facts=ProfileFacts.of(org))
+                           facts=ProfileFacts.of(org), report=transparency.report_for(org),
+                           offer_kind_labels=KIND_LABELS, purpose_labels=CATEGORIES,
+                           unit_label=unit_label)
+
+
+def unit_label(offer) -> str:
+    """The translated unit of an offer's quantities (CNY, kg, hour…)."""
+    unit = offer.unit
+    if unit == "CNY":
+        return _("CNY")
+    label = SERVICE_UNITS.get(unit) or GOODS_UNITS.get(unit)
+    return str(label) if label else unit
 
 
 @dashboard_section

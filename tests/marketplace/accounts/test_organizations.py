@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from marketplace.accounts.credit_code import (
     ALPHABET,
@@ -446,3 +446,76 @@ def test_public_pages_need_no_sign_in(app, client, demo):
 
 def test_demo_passwords_still_work_for_unsuspended_staff(client, profiles):
     assert client.login("charity_staff", DEMO_PASSWORD).status_code == 302
+
+
+# --- transparency: totals per offer, county and category ----------------------------------
+
+def test_transparency_page_shows_totals_per_county_and_category(app, client, profiles):
+    from decimal import Decimal
+
+    from marketplace.allocations.models import AllocationStatus
+    from marketplace.allocations.services import cancel, pledge
+    from marketplace.catalog.vocab import LineKind
+    from marketplace.offers.models import Offer
+    from tests.marketplace.allocations.factories import funds_data, make_line, offer, user
+
+    with app.app_context():
+        charity = user("charity_staff")
+        funds = offer("charity_staff", funds_data(capacity=Decimal("5000"), regions=["430000"]))
+        draft = offer("charity_staff", funds_data(capacity=Decimal("777")), publish=False)
+        jishou = [make_line(LineKind.funds, "medical", "300"),
+                  make_line(LineKind.funds, "medical", "50"),
+                  make_line(LineKind.funds, "education", "200")]
+        fenghuang = make_line(LineKind.funds, "medical", "100", region_code="433123101")
+        for line in jishou:
+            pledge(charity, funds, line, line.quantity)
+        delivered = pledge(charity, funds, fenghuang, Decimal("100"))
+        delivered.status = AllocationStatus.delivered
+        delivered.note = "龙阿婆家 13987654321"  # personal detail that must never show
+        cancelled = pledge(charity, funds, make_line(LineKind.funds, "housing", "900"),
+                           Decimal("900"))
+        cancel(charity, cancelled)
+        db.session.commit()
+        org_id, draft_id = charity.organization_id, draft.id
+        assert db.session.get(Offer, draft_id).status == "draft"
+        published = db.session.scalar(select(func.count(Offer.id)).where(
+            Offer.organization_id == org_id, Offer.status != "draft"))  # with the demo's
+
+    response = client.get(f"/directory/{org_id}", headers=EN)
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert page.count('data-testid="offer-report"') == published  # drafts are not public
+    assert "777.00" not in page
+    rows = _table_rows(page)
+    assert rows == [
+        ["Jishou City", "Education", "0.00 CNY", "200.00 CNY"],
+        ["Jishou City", "Medical", "0.00 CNY", "350.00 CNY"],  # two lines, one sum
+        ["Fenghuang County", "Medical", "100.00 CNY", "0.00 CNY"],
+    ]
+    assert "Money delivered in total: 100.00 CNY" in page
+    assert "Housing" not in page  # cancelled help went nowhere
+    # Only county totals: no township, no household detail, no link to need pages.
+    assert "乾州" not in page and "Qianzhou" not in page and "麻冲" not in page
+    assert "龙阿婆" not in page and "13987654321" not in page and "/needs/" not in page
+
+
+def _table_rows(html: str) -> list[list[str]]:
+    """The body rows of the tables on the page, as cell texts."""
+    import re
+
+    rows = []
+    for body in re.findall(r"<tbody>(.*?)</tbody>", html, re.S):
+        for row in re.findall(r"<tr>(.*?)</tr>", body, re.S):
+            rows.append([re.sub(r"<[^>]+>", "", cell).strip()
+                         for cell in re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)])
+    return rows
+
+
+def test_transparency_page_without_offers_shows_an_empty_state(app, client, profiles):
+    org_id = _org_id(app, SUNSHINE)
+    with app.app_context():
+        from marketplace.offers.models import Offer
+        db.session.execute(Offer.__table__.delete())  # the demo supply's offers
+        db.session.commit()
+    page = client.get(f"/directory/{org_id}", headers=EN).get_data(as_text=True)
+    assert "No help has been recorded for this organisation yet." in page

@@ -168,12 +168,13 @@ def referring_table(app):
 
 
 def test_items_in_use_are_deactivated_not_deleted(app, login, referring_table):
-    item_id = _id(app, ServiceType, "counselling")
+    officer = login("oversight_xx")
+    officer.post("/catalog/services/new", SERVICE)
+    item_id = _id(app, ServiceType, "respite_care")
     with app.app_context():
         db.session.execute(insert(referring_table).values(service_type_id=item_id))
         db.session.commit()
         assert references(db.session.get(ServiceType, item_id)) == 1
-    officer = login("oversight_xx")
     response = officer.post(f"/catalog/services/{item_id}/delete", {}, headers=EN,
                             follow_redirects=True)
     assert "cannot be deleted. Deactivate it instead." in response.get_data(as_text=True)
@@ -188,3 +189,12 @@ def test_items_in_use_are_deactivated_not_deleted(app, login, referring_table):
     officer.post(f"/catalog/services/{item_id}/active", {"active": "1"})
     with app.app_context():
         assert db.session.get(ServiceType, item_id).active
+
+
+def test_service_types_of_real_offers_and_contracts_are_not_deleted(app, login):
+    item_id = _id(app, ServiceType, "counselling")  # the demo supply offers and buys it
+    with app.app_context():
+        assert references(db.session.get(ServiceType, item_id)) > 0
+    login("oversight_xx").post(f"/catalog/services/{item_id}/delete", {})
+    with app.app_context():
+        assert db.session.get(ServiceType, item_id) is not None
