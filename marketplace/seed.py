@@ -10,6 +10,7 @@ from marketplace.assessment.services import seed_default_standards
 from marketplace.catalog.services import seed_catalogues
 from marketplace.extensions import db
 from marketplace.households.demo import seed_households
+from marketplace.needs.demo import seed_needs
 from marketplace.offers.demo import seed_supply
 from marketplace.regions.models import Region, RegionLevel
 from marketplace.regions.services import infer_urban, pinyin_name
@@ -89,6 +90,7 @@ def seed_demo() -> list[tuple[str, str, str]]:
     db.session.flush()
     seed_households()
     seed_supply()
+    seed_needs()
     return listing
 
 

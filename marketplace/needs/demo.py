@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 from decimal import Decimal
+from itertools import cycle
 
 from sqlalchemy import func, select
 
@@ -112,13 +113,14 @@ def seed_needs() -> int:
             continue
         township = _user(township_name) if township_name else None
         county = _user(county_name) if county_name else None
-        for household, (stage, data) in zip(_households(caseworker), _plans(today),
-                                            strict=False):
+        households = _households(caseworker)
+        if not households:
+            continue
+        for household, (stage, data) in zip(cycle(households), _plans(today), strict=False):
             need = services.create_need(caseworker, household, data)
             _advance(need, stage, caseworker, township, county)
             created += 1
-        households = _households(caseworker)
-        if caseworker_name == "caseworker_fenghuang" and households:
+        if caseworker_name == "caseworker_fenghuang":
             # 凤凰县: a house fire; the caseworker publishes at once and advances cash (R3.2).
             household = households[-1]
             need = services.create_need(caseworker, household, NeedInput(
