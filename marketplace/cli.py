@@ -8,6 +8,7 @@ from flask_migrate import upgrade
 
 from marketplace.extensions import db
 from marketplace.regions.services import load_divisions
+from marketplace.scale.cli import register as register_scale
 from marketplace.seed import DEMO_PASSWORD, seed_demo
 
 
@@ -30,3 +31,5 @@ def register_cli(app: Flask) -> None:
         click.echo(f"  {'username':<22} {'role':<16} scope   (password for all: {DEMO_PASSWORD})")
         for username, role, scope in accounts:
             click.echo(f"  {username:<22} {role:<16} {scope}")
+
+    register_scale(app)
