@@ -51,3 +51,14 @@ def form_data(rows: list[dict], region: str = "433101001", groups=("dibao",)) ->
         for key, value in values.items():
             data[f"members-{index}-{key}"] = value
     return data
+
+
+def registry_events(action: str | None = None) -> list:
+    """Audit events of this area (other areas' demo data records events of its own)."""
+    from marketplace.audit.models import AuditEvent
+
+    query = select(AuditEvent).where(AuditEvent.action.like("household.%")
+                                     | AuditEvent.action.like("person.%"))
+    if action:
+        query = select(AuditEvent).where(AuditEvent.action == action)
+    return list(db.session.scalars(query.order_by(AuditEvent.id)))
