@@ -26,6 +26,7 @@ from ._scale import scale_capacity, scale_weights
 EXACT_MAX_EDGES = 200_000
 BALANCE_RESOLUTION = 10 ** 6  # M: the balance level is optimised to 1e-6
 SCIP_MAX_EDGES = 6_000  # cost level also tried with SCIP up to this size
+FULL_SOLVE_MAX_EDGES = 50_000  # cost level starts with a full CP-SAT solve up to this size
 SHORTLIST = 4  # edges per need the LNS may use (least LP reduced cost)
 
 
@@ -119,14 +120,20 @@ def solve_exact(cands, a: Arrays, slack: float, balance: bool, budget: Budget, w
     # Level 1: coverage
     report(progress, "coverage", 0.1)
     em.model.maximize(em.coverage)
-    status, y, solver = em.run(budget.share(0.35), workers, None)
+    start, proven_start = best_hint(d, len(a.q))
+    if proven_start:  # the greedy serves every need through a best edge: coverage is optimal
+        status, y, solver = cp_model.OPTIMAL, start, None
+    else:
+        status, y, solver = em.run(budget.share(0.35), workers, start)
+        if y is None or np.dot(d.w, y) < np.dot(d.w, start):
+            y, status = start, cp_model.FEASIBLE  # CP-SAT stopped before matching its hint
     if y is None:
         out = solve_relaxed(cands, a, slack, balance, budget, progress)
         out.stats["cp_sat"] = "no solution in time, relaxed path used"
         return out
     proven.append(status == cp_model.OPTIMAL)
     c_best = int(np.dot(d.w, y))
-    bound_int = solver.best_objective_bound
+    bound_int = c_best if solver is None else max(c_best, solver.best_objective_bound)
     bound = _coverage_bound(bound_int, d, a, cands)
     floor_c = int(np.ceil((1 - slack) * c_best - 1e-9))
     em.model.add(em.coverage >= floor_c)
@@ -166,11 +173,13 @@ def _cost_level(em: ExactModel, cands, a: Arrays, y: np.ndarray, floor_c: int,
     d = em.d
     em.model.minimize(em.cost)
     small = len(d.need) <= SCIP_MAX_EDGES
-    status, y3, solver = em.run(budget.share(0.2 if small else 0.4), workers, y)
-    if y3 is not None:
-        y = y3
-    done = status == cp_model.OPTIMAL
-    stats["cost_bound_cp_sat"] = solver.best_objective_bound
+    done = False
+    if len(d.need) <= FULL_SOLVE_MAX_EDGES:  # larger models do not even finish presolve in time
+        status, y3, solver = em.run(budget.share(0.2 if small else 0.15), workers, y)
+        if y3 is not None:
+            y = y3
+        done = status == cp_model.OPTIMAL
+        stats["cost_bound_cp_sat"] = solver.best_objective_bound
     if not done and small and budget.left() > 1.0:
         y_mip, done_mip = _scip_cost(cands, a, d, y, floor_c, t_best, budget.share(0.6))
         stats["scip"] = "proven" if done_mip else ("found" if y_mip is not None else "nothing")
@@ -178,9 +187,13 @@ def _cost_level(em: ExactModel, cands, a: Arrays, y: np.ndarray, floor_c: int,
                 int(np.dot(d.cost, y_mip)) <= int(np.dot(d.cost, y))):
             y, done = y_mip, done_mip
     if not done and budget.left() > 1.0:
-        keep = _lp_shortlist(cands, a, d, floor_c, t_best, budget.share(0.1))
-        y, stats["lns"] = improve_cost(em, y, budget, workers, progress, keep=keep)
-        if budget.left() > 0.5:  # a last full solve from the best point, to try a proof
+        keep, start, rc = _lp_guidance(cands, a, d, floor_c, t_best, budget.share(0.25))
+        if start is not None and int(np.dot(d.cost, start)) < int(np.dot(d.cost, y)):
+            y = start
+            stats["lp_start"] = True
+        y, stats["lns"] = improve_cost(em, y, budget, workers, progress,
+                                       reserve=0.15 if small else 0.0, keep=keep, rc=rc)
+        if small and budget.left() > 0.5:  # a last full solve from the best point: a proof?
             status, y3, solver = em.run(budget.left(), workers, y)
             if y3 is not None and np.dot(d.cost, y3) <= np.dot(d.cost, y):
                 y = y3
@@ -201,18 +214,22 @@ def _scip_cost(cands, a: Arrays, d: IntData, y: np.ndarray, floor_c: int, t_best
     return np.round(y_mip).astype(np.int64), bool(proven)
 
 
-def _lp_shortlist(cands, a: Arrays, d: IntData, floor_c: int, t_best: int | None,
-                  seconds: float) -> np.ndarray | None:
-    """Edges worth trying in LNS: per need, the few with the least LP reduced cost on the cost
-    level (GAP practice: good assignments rarely use an edge the LP prices far above others)."""
+def _lp_guidance(cands, a: Arrays, d: IntData, floor_c: int, t_best: int | None,
+                 seconds: float) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None]:
+    """The cost level's LP relaxation, used twice: a shortlist of edges worth trying in LNS
+    (per need, the few with least reduced cost: good assignments rarely use an edge the LP
+    prices far above the others), and a start (the LP's integral part, completed greedily).
+
+    Returns (keep mask, start or None when the LP is not solved in time or its rounding
+    misses a floor, reduced costs or None)."""
     lp = LevelMIP(cands, a, relax=True)
+    lp.solver.SetSolverSpecificParametersAsString("use_dual_simplex: true")
     lp.add_coverage_floor(floor_c / d.w_scale * (1 - 1e-12))
     if t_best is not None:
         lp.add_balance_floor(t_best / BALANCE_RESOLUTION * (1 - 1e-9))
-    proven, _ = lp.cost_level(seconds, None)
-    if not proven:
-        return None
-    rc = lp.reduced_costs()
+    proven, y_lp = lp.cost_level(seconds, None)
+    # without an LP optimum in time, the cost itself ranks the edges
+    rc = lp.reduced_costs() if proven else d.cost.astype(np.float64)
     keep = np.zeros(len(rc), dtype=bool)
     starts = cands.starts
     for n in range(len(a.q)):
@@ -221,7 +238,36 @@ def _lp_shortlist(cands, a: Arrays, d: IntData, floor_c: int, t_best: int | None
             keep[s:e] = True
         elif e > s:
             keep[s + np.argpartition(rc[s:e], SHORTLIST)[:SHORTLIST]] = True
-    return keep
+    if not proven:
+        return keep, None, None
+    start = _round_lp(d, y_lp, len(a.q))
+    ok = _int_feasible(d, start, floor_c) and (t_best is None or _balance_ok(d, start, t_best))
+    return keep, (start if ok else None), rc
+
+
+def _round_lp(d: IntData, y_lp: np.ndarray, n_needs: int) -> np.ndarray:
+    """Needs the LP serves (almost) whole keep that edge; the rest go greedily, cheapest fit."""
+    y = np.zeros(len(d.need), dtype=np.int64)
+    whole = y_lp > 1 - 1e-6
+    y[whole] = 1
+    room = d.cap - np.bincount(d.offer, weights=d.load * y, minlength=len(d.cap)).astype(np.int64)
+    starts = np.searchsorted(d.need, np.arange(n_needs + 1))
+    served = np.zeros(n_needs, dtype=bool)
+    served[d.need[whole]] = True
+    for n in np.flatnonzero(~served).tolist():
+        s, e = int(starts[n]), int(starts[n + 1])
+        fits = np.flatnonzero(d.load[s:e] <= room[d.offer[s:e]])
+        if fits.size == 0:
+            continue
+        k = s + int(fits[np.lexsort((d.cost[s:e][fits], -y_lp[s:e][fits]))[0]])
+        y[k] = 1
+        room[d.offer[k]] -= d.load[k]
+    return y
+
+
+def _balance_ok(d: IntData, y: np.ndarray, t_best: int) -> bool:
+    cov = np.bincount(d.group, weights=d.w * y, minlength=len(d.group_w))
+    return bool(np.all(cov * BALANCE_RESOLUTION >= t_best * d.group_w))
 
 
 def _int_feasible(d: IntData, y: np.ndarray, floor_c: int) -> bool:
@@ -230,6 +276,45 @@ def _int_feasible(d: IntData, y: np.ndarray, floor_c: int) -> bool:
         return False
     load = np.bincount(d.offer, weights=d.load * y, minlength=len(d.cap))
     return bool(np.all(load <= d.cap)) and int(np.dot(d.w, y)) >= floor_c
+
+
+def greedy_hint(d: IntData, n_needs: int, by_cost: bool) -> np.ndarray:
+    """A quick first allocation. Needs go in order of regret (how much worse their second-best
+    edge is than their best), each to its best edge that still fits; "best" is the least cost
+    (``by_cost``) or the least load relative to the offer's capacity."""
+    y = np.zeros(len(d.need), dtype=np.int64)
+    room = d.cap.astype(np.int64).copy()
+    starts = np.searchsorted(d.need, np.arange(n_needs + 1))
+    rel = d.load / np.maximum(d.cap[d.offer], 1)
+    key = d.cost.astype(np.float64) + rel * 1e-6 if by_cost else rel
+    regret = np.zeros(n_needs)
+    for n in range(n_needs):
+        r = np.sort(key[starts[n]:starts[n + 1]])
+        regret[n] = (r[1] - r[0]) if r.size > 1 else (np.inf if r.size else -np.inf)
+    for n in np.argsort(-regret, kind="stable").tolist():
+        s, e = int(starts[n]), int(starts[n + 1])
+        if s == e:
+            continue
+        fits = np.flatnonzero(d.load[s:e] <= room[d.offer[s:e]])
+        if fits.size == 0:
+            continue
+        k = s + int(fits[np.argmin(key[s:e][fits] - d.w[s:e][fits] * 1e-9)])
+        y[k] = 1
+        room[d.offer[k]] -= d.load[k]
+    return y
+
+
+def best_hint(d: IntData, n_needs: int) -> tuple[np.ndarray, bool]:
+    """The better of the two greedy allocations, and whether it reaches the trivial coverage
+    bound (every need served through its best-weighted edge), which proves level 1."""
+    cheap = greedy_hint(d, n_needs, by_cost=True)
+    light = greedy_hint(d, n_needs, by_cost=False)
+    top = np.zeros(n_needs, dtype=np.int64)
+    np.maximum.at(top, d.need, d.w)
+    ceiling = int(top.sum())
+    w_cheap, w_light = int(np.dot(d.w, cheap)), int(np.dot(d.w, light))
+    y = cheap if w_cheap >= w_light else light
+    return y, max(w_cheap, w_light) >= ceiling
 
 
 def _coverage_bound(bound_int: float, d: IntData, a: Arrays, cands) -> float:

@@ -17,24 +17,29 @@ from ortools.sat.python import cp_model
 
 from ._common import Budget, Progress, report
 
-SUB_SECONDS = 1.0  # time limit of one sub-problem
+SUB_SECONDS = 0.5  # time limit of one sub-problem
 FAST = 0.25  # a sub-problem proven optimal faster than this grows the neighbourhood
 START_SIZE = 24  # freed needs in the first step
 EXCHANGE_SHARE = 0.5  # share of steps that move needs only among the chosen offers
 SUB_PARAMS: dict = {}
+GUIDED_SHARE = 0.7  # share of steps drawn by LP reduced cost (when given)
 
 
 def improve_cost(em, y: np.ndarray, budget: Budget, workers: int, progress: Progress,
                  reserve: float = 0.15, seed: int = 0,
-                 keep: np.ndarray | None = None) -> tuple[np.ndarray, dict]:
+                 keep: np.ndarray | None = None,
+                 rc: np.ndarray | None = None) -> tuple[np.ndarray, dict]:
     """Improve the cost of the 0/1 edge vector ``y`` until ``reserve`` of the time is left.
 
     ``keep`` (per edge) limits the edges a freed need may move to; its current edge always stays.
+    ``rc`` (per edge, LP reduced costs) guides some steps to the needs whose current edge the LP
+    prices worst: with a tight LP, that is where the cost above the optimum sits.
 
     Returns the best vector found and statistics (steps, improvements, final size).
     """
     d = em.d
     rng = random.Random(seed)
+    nrng = np.random.default_rng(seed)
     n_needs = int(d.need.max()) + 1 if len(d.need) else 0
     n_offers = len(d.cap)
     starts = np.searchsorted(d.need, np.arange(n_needs + 1))
@@ -49,7 +54,10 @@ def improve_cost(em, y: np.ndarray, budget: Budget, workers: int, progress: Prog
     start_left = budget.left()
     cost_start = int(np.dot(d.cost, y))
     while budget.left() > stop_at + 0.05 and n_needs > 1:
-        free, among = _pick_needs(rng, d, y, edges_of_offer, size)
+        if rc is not None and rng.random() < GUIDED_SHARE:
+            free, among = _pick_guided(nrng, d, y, rc, size), None
+        else:
+            free, among = _pick_needs(rng, d, y, edges_of_offer, size)
         if free.size == 0:
             break
         seconds = min(SUB_SECONDS, budget.left() - stop_at)
@@ -71,6 +79,18 @@ def improve_cost(em, y: np.ndarray, budget: Budget, workers: int, progress: Prog
     stats = {"steps": steps, "improved": improved, "size": size,
              "cost_before": cost_start, "cost_after": int(np.dot(d.cost, y))}
     return y, stats
+
+
+def _pick_guided(nrng, d, y, rc: np.ndarray, size: int) -> np.ndarray:
+    """About ``size`` served needs, drawn with weight growing with their edge's reduced cost."""
+    cur = np.flatnonzero(y > 0)
+    if cur.size == 0:
+        return np.zeros(0, dtype=np.int64)
+    weight = np.maximum(rc[cur], 0.0)
+    weight = weight + max(float(weight.mean()), 1e-9) * 0.1
+    take = min(size, cur.size)
+    picked = nrng.choice(cur, size=take, replace=False, p=weight / weight.sum())
+    return np.unique(d.need[picked])
 
 
 def _pick_needs(rng: random.Random, d, y, edges_of_offer,

@@ -46,7 +46,8 @@ def solve(problem: Problem, *, time_limit_s: float | None = None, workers: int |
     limit = problem.policy.time_limit_s if time_limit_s is None else time_limit_s
     if not (isinstance(limit, int | float) and math.isfinite(limit) and limit > 0):
         limit = problem.policy.time_limit_s
-    budget = Budget(limit)
+    # what is not interruptible (building models, the result) is paid out of a margin
+    budget = Budget(max(limit * 0.5, limit - min(0.05 * limit, 1.0) - 1e-5 * _edge_count(problem)))
     workers = max(1, int(workers or DEFAULT_WORKERS))
     report(progress, "candidates", 0.0)
     cands = candidate_edges(problem)
@@ -69,6 +70,13 @@ def solve(problem: Problem, *, time_limit_s: float | None = None, workers: int |
     status = "optimal" if out.optimal else "feasible"
     stats = {"edges": len(cands), "workers": workers, **out.stats}
     return make_result(problem, cands, allocations, status, out.bound, budget.elapsed(), stats)
+
+
+def _edge_count(problem: Problem) -> int:
+    """Explicit edges, or an estimate of derived ones (the margin only needs the scale)."""
+    if problem.edges is not None:
+        return len(problem.edges)
+    return 12 * len(problem.needs)
 
 
 def _solve_mixed(cands, a: Arrays, slack: float, balance: bool, budget: Budget,
