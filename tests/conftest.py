@@ -33,7 +33,7 @@ def _database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
 
 
 @pytest.fixture(scope="session")
-def app(tmp_path_factory: pytest.TempPathFactory) -> Flask:
+def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
     """The app on a freshly migrated database with Hunan's regions loaded."""
     app = create_app({
         "NUANXIN_ENV": "testing",
@@ -48,7 +48,10 @@ def app(tmp_path_factory: pytest.TempPathFactory) -> Flask:
         upgrade(revision="heads")
         load_divisions()
         db.session.commit()
-    return app
+    yield app
+    with app.app_context():  # close pooled connections (psycopg warns about open ones)
+        db.session.remove()
+        db.engine.dispose()
 
 
 @pytest.fixture(autouse=True)
