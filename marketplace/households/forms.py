@@ -103,8 +103,8 @@ class MemberFields(Form):
             raise ValidationError(_l("The ID number gives the birth date %(date)s.",
                                      date=parsed.birth_date.isoformat()))
         if parsed.sex != self.sex.data:
-            raise ValidationError(_l("The ID number is that of a %(sex)s person.",
-                                     sex=SEX_LABELS[parsed.sex]))
+            raise ValidationError(_l("The ID number is that of a man.") if parsed.sex == "male"
+                                  else _l("The ID number is that of a woman."))
 
     def to_input(self) -> MemberInput:
         """The entered values for the services (an empty ID number on edit means "keep")."""
