@@ -16,6 +16,7 @@ from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy import case, select
 from sqlalchemy.orm import contains_eager, joinedload
 
+from marketplace.allocations import services as allocations
 from marketplace.catalog.vocab import CATEGORIES, LineKind
 from marketplace.extensions import db
 from marketplace.needs.models import BOARD_STATUSES, LineStatus, Need, NeedLine, Urgency
@@ -104,11 +105,7 @@ def board_query(flt: BoardFilter):
 
 def covered_by_line(line_ids: list[int]) -> dict[int, Decimal]:
     """How much of each line providers have pledged or delivered (supply's allocations)."""
-    try:
-        from marketplace.allocations.services import covered_by_line as covered
-    except ModuleNotFoundError:  # the supply area is not installed: nothing can be pledged
-        return {}
-    return covered(line_ids) if line_ids else {}
+    return allocations.covered_by_line(line_ids) if line_ids else {}
 
 
 def county_names(codes: set[str], locale: str) -> dict[str, str]:

@@ -97,6 +97,14 @@ class NeedForm(FlaskForm):
             lines=[row.form.to_input() for row in self.lines if not row.form.is_blank()])
 
 
+class EmergencyNeedForm(NeedForm):
+    """An emergency for a household registered anywhere (R3.1), found by a member's ID."""
+
+    id_number = StringField(_l("ID number of a household member"),
+                            validators=[DataRequired(), Length(min=18, max=18)])
+    submit = SubmitField(_l("Save emergency draft"))
+
+
 class NoteForm(FlaskForm):
     """A workflow step; the note is required for returning and withdrawing (services check)."""
 

@@ -144,8 +144,12 @@ def _check_temporary_cap(household: Household, region_code: str, assistance_type
 
 
 def create_need(actor: User, household: Household, data: NeedInput) -> Need:
-    """Post a draft need for ``household``; every line is checked before anything is saved."""
-    _require(in_scope(actor, household) or actor.role == Role.admin,
+    """Post a draft need for ``household``; every line is checked before anything is saved.
+
+    An emergency may be posted for a household registered anywhere, at a place in the
+    caseworker's own area (R3.1: help where the emergency happened)."""
+    emergency_elsewhere = data.urgency == Urgency.emergency and bool(data.region_code)
+    _require(in_scope(actor, household) or actor.role == Role.admin or emergency_elsewhere,
              _l("This household is outside your area."))
     code, _region = _check_header(actor, household, data)
     checked = check_lines(data.lines)
@@ -160,6 +164,26 @@ def create_need(actor: User, household: Household, data: NeedInput) -> Need:
     db.session.flush()
     record_event(actor, "need.create", need, after=_summary(need))
     return need
+
+
+def find_household_for_emergency(actor: User, id_number: str) -> Household | None:
+    """R3.1: the household of a person by ID number, wherever it is registered, so that the
+    caseworker where an emergency happened can post for it. The look-up is audited."""
+    from marketplace.common.crypto import keyed_hash
+    from marketplace.households.models import Person
+
+    _require(actor.role == Role.caseworker, _l("Only caseworkers post emergency needs."))
+    number = (id_number or "").strip().upper()
+    if len(number) != 18:
+        raise NeedError(str(_l("Give the 18-digit ID number of a household member.")))
+    person = db.session.scalar(select(Person).where(Person.id_hash == keyed_hash(number)))
+    if person is None:
+        raise NeedError(str(_l("Nobody with this ID number is registered. Register the "
+                               "household first.")))
+    household = person.household
+    record_event(actor, "household.lookup_for_emergency", household,
+                 note="R3.1", after={"person_id": person.id})
+    return household
 
 
 def update_need(actor: User, need: Need, data: NeedInput) -> Need:

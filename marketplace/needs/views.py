@@ -28,6 +28,7 @@ from marketplace.needs import emergency, limits, services
 from marketplace.needs.forms import (
     AdvanceDecisionForm,
     AdvanceForm,
+    EmergencyNeedForm,
     NeedForm,
     NoteForm,
     StageLimitForm,
@@ -80,17 +81,19 @@ def _catalogue(locale: str) -> tuple[list, list]:
     return goods, kinds
 
 
-def _places(household: Household, locale: str) -> list[tuple[str, str]]:
-    """The household's place first, then the places of the caseworker's area (R3.1)."""
-    prefix = user_prefix(current_user) or household.region_code
+def _places(household: Household | None, locale: str) -> list[tuple[str, str]]:
+    """The household's place first (when in the caseworker's area), then the places of the
+    caseworker's area, where an emergency may have happened (R3.1)."""
+    home = household.region_code if household and in_scope(current_user, household) else ""
+    prefix = user_prefix(current_user) or home
     rows = db.session.scalars(select(Region).where(
         Region.code.startswith(prefix, autoescape=True),
         Region.level.in_([RegionLevel.county, RegionLevel.township, RegionLevel.village]))
         .order_by(Region.code).limit(2000))
-    own = db.session.get(Region, household.region_code)
+    own = db.session.get(Region, home) if home else None
     places = [(own.code, f"{own.code} {own.display_name(locale)}")] if own else []
     return places + [(r.code, f"{r.code} {r.display_name(locale)}") for r in rows
-                     if r.code != household.region_code]
+                     if r.code != home]
 
 
 def _need_form(household: Household, need: Need | None = None) -> NeedForm:
@@ -130,6 +133,34 @@ def create_need(household: Household):
         return redirect(url_for("needs.view_need", need_id=need.id))
     status = 400 if request.method == "POST" else 200
     return render_template("needs/edit_need.html", form=form, household=household), status
+
+
+@bp.route("/needs/emergency/new", methods=["GET", "POST"])
+@access(Role.caseworker)
+def create_emergency_need():
+    """R3.1: post an emergency where it happened for a household registered anywhere."""
+    form = EmergencyNeedForm()
+    if request.method == "GET":
+        form.deadline.data = date.today() + timedelta(days=7)
+    form.urgency.data = "emergency"
+    goods, kinds = _catalogue(_locale())
+    form.fill_catalogue(goods, kinds, _places(None, _locale()))
+    if form.validate_on_submit():
+        try:
+            household = services.find_household_for_emergency(current_user, form.id_number.data)
+            need = services.create_need(current_user, household, form.to_input())
+        except (NeedError, AssessmentError) as exc:
+            db.session.rollback()
+            flash(str(exc), "danger")
+            return render_template("needs/edit_need.html", form=form, household=None,
+                                   emergency=True), 400
+        db.session.commit()
+        flash(_("Emergency need saved as a draft: publish it at once and record the advance."),
+              "success")
+        return redirect(url_for("needs.view_need", need_id=need.id))
+    status = 400 if request.method == "POST" else 200
+    return render_template("needs/edit_need.html", form=form, household=None,
+                           emergency=True), status
 
 
 @bp.route("/needs/<int:need_id>/edit", methods=["GET", "POST"])

@@ -15,9 +15,9 @@ from marketplace.households.models import Household
 from marketplace.needs import emergency, services
 from marketplace.needs.limits import add_working_days
 from marketplace.needs.lines import NeedError, NeedPermissionError
-from marketplace.needs.models import EmergencyGrant, NeedStatus
+from marketplace.needs.models import EmergencyGrant, Need, NeedStatus
 from marketplace.needs.standards import advance_limit, monthly_standard
-from tests.marketplace.needs.factories import en, make_need, need_input, user
+from tests.marketplace.needs.factories import HOUSEHOLDS, en, goods_id, make_need, need_input, user
 
 
 def _emergency(homes, key="jishou", **kwargs):
@@ -126,3 +126,39 @@ def test_working_days_skip_weekends():
     assert add_working_days(date(2026, 11, 28), 5) == date(2026, 12, 4)  # Sat → next Fri
     assert add_working_days(date(2026, 11, 30), 0) == date(2026, 11, 30)
     assert add_working_days(date(2026, 11, 30), 10) - date(2026, 11, 30) == timedelta(days=14)
+
+
+def test_emergency_for_a_household_registered_in_another_county(app, login, homes):
+    """R3.1 over HTTP: 凤凰县 helps a 吉首市 family whose emergency happened in 麻冲乡."""
+    id_number = HOUSEHOLDS["jishou"][1][1][1]
+    with app.app_context():
+        quilt = str(goods_id("quilt"))
+    fenghuang = login("caseworker_fenghuang")
+    form = {"id_number": id_number, "cause": "accident", "urgency": "normal",
+            "region_code": "433123101", "deadline": (date.today() + timedelta(days=5)).isoformat(),
+            "lines-0-kind": "goods", "lines-0-goods_item_id": quilt, "lines-0-quantity": "2"}
+    page = fenghuang.get("/needs/emergency/new", headers={"Accept-Language": "en"})
+    assert page.status_code == 200 and "433101001" not in page.get_data(as_text=True)
+    response = fenghuang.post("/needs/emergency/new", form)
+    assert response.status_code == 302
+    need_url = response.headers["Location"]
+    with app.app_context():
+        need = db.session.scalars(select(Need).order_by(Need.id.desc())).first()
+        assert (need.region_code, need.urgency, need.household_id) == (
+            "433123101", "emergency", homes["jishou"])
+        assert events_for("households", homes["jishou"])[-1].action == (
+            "household.lookup_for_emergency")
+    assert fenghuang.get(need_url).status_code == 200
+    assert login("caseworker_jishou").get(need_url).status_code == 404  # not their place
+    # Unknown numbers and places outside the caseworker's area are refused, nothing saved.
+    with app.app_context():
+        before = db.session.scalar(select(func.count(Need.id)))
+    unknown = fenghuang.post("/needs/emergency/new", {**form, "id_number": "11010119900307803X"},
+                             headers={"Accept-Language": "en"})
+    assert unknown.status_code == 400 and "Register the household first" in unknown.get_data(
+        as_text=True)
+    elsewhere = fenghuang.post("/needs/emergency/new", {**form, "region_code": "433101001"})
+    assert elsewhere.status_code == 400
+    with app.app_context():
+        assert db.session.scalar(select(func.count(Need.id))) == before
+    assert login("reviewer_jishou").get("/needs/emergency/new").status_code == 403

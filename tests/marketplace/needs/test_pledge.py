@@ -7,16 +7,14 @@ from decimal import Decimal
 
 import pytest
 
-pytest.importorskip("marketplace.offers.services")  # the supply area (issue 5)
-
-from marketplace.allocations.models import Allocation  # noqa: E402
-from marketplace.catalog.vocab import LineKind  # noqa: E402
-from marketplace.extensions import db  # noqa: E402
-from marketplace.households.models import Household  # noqa: E402
-from marketplace.needs.lines import LineInput  # noqa: E402
-from marketplace.needs.models import Need, NeedStatus  # noqa: E402
-from marketplace.offers.services import OfferData, create_offer  # noqa: E402
-from tests.marketplace.needs.factories import en, goods_id, make_need, user  # noqa: E402
+from marketplace.allocations.models import Allocation
+from marketplace.catalog.vocab import LineKind
+from marketplace.extensions import db
+from marketplace.households.models import Household
+from marketplace.needs.lines import LineInput
+from marketplace.needs.models import Need, NeedStatus
+from marketplace.offers.services import OfferData, create_offer
+from tests.marketplace.needs.factories import en, goods_id, make_need, user
 
 EN = {"Accept-Language": "en"}
 

@@ -211,3 +211,13 @@ def test_stage_limits_page(login, ids):
     bad = oversight.post("/needs/stage-limits", {"region_code": "430102", "stage": "submitted",
                                                  "days": "4"}, headers=EN)
     assert bad.status_code == 400
+
+
+def test_household_page_shows_the_needs_panel_with_timelines(login, ids):
+    page = login("caseworker_jishou").get(f"/households/{ids['household']}",
+                                          headers=EN).get_data(as_text=True)
+    assert 'data-testid="needs-panel"' in page
+    assert page.count('data-testid="need-timeline"') == 3
+    assert f"/needs/{ids['urgent']}" in page and "Post a need" in page
+    other = login("caseworker_fenghuang").get(f"/households/{ids['household']}")
+    assert other.status_code == 404
