@@ -80,6 +80,13 @@ def _member(household: Household, person_id: int) -> Person:
     return person
 
 
+def _refused(exc: Exception) -> None:
+    """Undo what a refused service call flushed and say why. An IntegrityError here is the
+    unique index on ID numbers catching a registration made at the same moment."""
+    db.session.rollback()
+    flash(str(DUPLICATE_RACE) if isinstance(exc, IntegrityError) else str(exc), "danger")
+
+
 def _commit_or_report() -> bool:
     """Commit; a duplicate ID number inserted concurrently loses to the unique index."""
     try:
@@ -112,9 +119,8 @@ def create_household():
             household = services.create_household(
                 current_user, _household_input(form),
                 [row.to_input() for row in form.filled_rows()])
-        except HouseholdError as exc:
-            db.session.rollback()
-            flash(str(exc), "danger")
+        except (HouseholdError, IntegrityError) as exc:
+            _refused(exc)
         else:
             if _commit_or_report():
                 flash(_("Household registered."), "success")
@@ -170,9 +176,8 @@ def edit_household(household: Household):
     if form.validate_on_submit():
         try:
             services.update_household(current_user, household, _household_input(form))
-        except HouseholdError as exc:
-            db.session.rollback()
-            flash(str(exc), "danger")
+        except (HouseholdError, IntegrityError) as exc:
+            _refused(exc)
         else:
             db.session.commit()
             flash(_("Household updated."), "success")
@@ -191,9 +196,8 @@ def add_member(household: Household):
     if form.validate_on_submit():
         try:
             services.add_member(current_user, household, form.to_input())
-        except HouseholdError as exc:
-            db.session.rollback()
-            flash(str(exc), "danger")
+        except (HouseholdError, IntegrityError) as exc:
+            _refused(exc)
         else:
             if _commit_or_report():
                 flash(_("Member added."), "success")
@@ -217,9 +221,8 @@ def edit_member(household: Household, person_id: int):
     if form.validate_on_submit() and _keeps_matching_number(form, person):
         try:
             services.update_member(current_user, person, form.to_input())
-        except HouseholdError as exc:
-            db.session.rollback()
-            flash(str(exc), "danger")
+        except (HouseholdError, IntegrityError) as exc:
+            _refused(exc)
         else:
             if _commit_or_report():
                 flash(_("Member updated."), "success")
@@ -248,9 +251,8 @@ def remove_member(household: Household, person_id: int):
         abort(400)
     try:
         services.remove_member(current_user, person)
-    except HouseholdError as exc:
-        db.session.rollback()
-        flash(str(exc), "danger")
+    except (HouseholdError, IntegrityError) as exc:
+        _refused(exc)
     else:
         db.session.commit()
         flash(_("Member removed."), "success")

@@ -50,6 +50,7 @@ BAD = [
     ("future date in number", [HEAD, {**CHILD, "birth_date": "2030-01-01", "id_number": new_id(
         date(2030, 1, 1), "male", 3)}], "in the future"),
     ("empty name", [{**HEAD, "name": " "}], "Enter the name."),
+    ("sex differs from the number", [{**HEAD, "sex": "male"}], "that of a woman"),
     ("id and date disagree", [{**HEAD, "birth_date": "1985-02-04"}],
      "The ID number gives the birth date 1985-02-03."),
     ("missing id", [{**HEAD, "id_number": ""}], "Enter the ID number."),
@@ -159,3 +160,21 @@ def test_edit_household_region_and_groups(app, login):
         household = db.session.get(Household, h)
         assert household.region_code == "433123" and household.groups == ["tekun"]
         assert household.address_detail == "新地址"
+
+
+def test_concurrent_duplicate_caught_by_the_unique_index(app, login, monkeypatch):
+    """If two registrations of one number pass the duplicate check at the same moment, the
+    unique index refuses the second; the page says so and nothing is saved."""
+    from marketplace.households import services
+
+    monkeypatch.setattr(services, "_refuse_duplicate", lambda number, **kwargs: None)
+    with app.app_context():
+        other = person("陈志刚")
+        row = {**HEAD, "sex": "male", "id_number": other.id_number,
+               "birth_date": other.birth_date.isoformat()}
+    before = _counts(app)
+    response = login("caseworker_furong").post("/households/new",
+                                               form_data([row], region="430102001"), headers=EN)
+    assert response.status_code == 400
+    assert "at the same moment" in response.get_data(as_text=True)
+    assert _counts(app) == before
