@@ -122,7 +122,9 @@ def gap_goals(rows: list[dict[str, Any]]) -> list[str]:
     for r in big:
         g = r.get("gap")
         met = g is not None and g <= 0.5
-        out.append(f"| {r['name']} within 0.5 % | <= 0.5 % | {_f(g, 3)} % | "
+        measured = (f"{g:.3f} %" if g is not None
+                    else f"no complete assignment ({r.get('assigned', 0)}/{r['jobs']} jobs)")
+        out.append(f"| {r['name']} within 0.5 % | <= 0.5 % | {measured} | "
                    f"{'yes' if met else 'no'} |")
     return out
 
