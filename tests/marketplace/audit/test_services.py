@@ -28,4 +28,5 @@ def test_failed_decision_leaves_no_event(app, login):
             Organization.status == "pending"))
     login("oversight_xx").post(f"/organizations/{org_id}/decision", {"reject": "1"})
     with app.app_context():
-        assert db.session.scalar(select(AuditEvent)) is None
+        assert db.session.scalar(select(AuditEvent).where(
+            AuditEvent.object_type == "organizations")) is None
