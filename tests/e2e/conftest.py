@@ -128,3 +128,49 @@ def artifacts() -> Path:
     """test-artifacts/e2e/, where the screenshots go (gitignored)."""
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     return ARTIFACTS
+
+
+@dataclass
+class Journey:
+    """Steps a person takes in the browser, shared by the journey tests."""
+
+    tab: object
+    console: Console
+    artifacts: Path
+
+    def sign_in(self, username: str, password: str) -> None:
+        """Sign in through the login form and wait for the dashboard."""
+        from playwright.sync_api import expect
+
+        self.tab.goto("/login")
+        self.tab.locator('input[name="username"]').fill(username)
+        self.tab.locator('input[name="password"]').fill(password)
+        self.tab.locator("main form").locator('[type="submit"]').click()
+        expect(self.tab).to_have_url(re.compile(r"/dashboard$"))
+
+    def sign_out(self) -> None:
+        """Press the sign-out button in the header."""
+        from playwright.sync_api import expect
+
+        self.tab.locator('form[action="/logout"] button').click()
+        expect(self.tab.get_by_test_id("whoami")).to_have_count(0)
+
+    def shot(self, name: str) -> None:
+        """Full-page screenshot test-artifacts/e2e/journey-<name>.png."""
+        self.tab.screenshot(path=str(self.artifacts / f"journey-{name}.png"), full_page=True)
+
+    def option_value(self, select: str, text: str) -> str:
+        """The value of the option of ``select`` (a CSS selector) whose label contains text."""
+        option = self.tab.locator(f"{select} option", has_text=text).first
+        return option.get_attribute("value")
+
+    def flash(self):
+        """The flash messages area of the current page (success and error alerts)."""
+        return self.tab.locator(".alert")
+
+
+@pytest.fixture
+def journey(page, artifacts: Path) -> Journey:
+    """A :class:`Journey` on a fresh tab (its console is watched by ``page``)."""
+    tab, console = page
+    return Journey(tab=tab, console=console, artifacts=artifacts)
