@@ -82,6 +82,19 @@ class ExactModel:
         self.cost = cp_model.LinearExpr.weighted_sum(self.y, d.cost.tolist())
         self.t = None
 
+    def all_served(self) -> None:
+        """Every need with an edge is served, through one of its best-weighted edges."""
+        d, m = self.d, self.model
+        best = _best_edges(d, int(d.need.max()) + 1)
+        starts = np.searchsorted(d.need, np.arange(int(d.need.max()) + 2))
+        for n in range(len(starts) - 1):
+            s, e = int(starts[n]), int(starts[n + 1])
+            if e > s:
+                m.add_exactly_one([self.y[k] for k in range(s, e) if best[k]])
+                for k in range(s, e):
+                    if not best[k]:
+                        m.add(self.y[k] == 0)
+
     def add_balance(self) -> None:
         """t and, per group, M * coverage_g >= t * priority_g."""
         d, m = self.d, self.model
@@ -137,6 +150,8 @@ def solve_exact(cands, a: Arrays, slack: float, balance: bool, budget: Budget, w
     bound = _coverage_bound(bound_int, d, a, cands)
     floor_c = int(np.ceil((1 - slack) * c_best - 1e-9))
     em.model.add(em.coverage >= floor_c)
+    if floor_c >= ceiling(d, len(a.q)):
+        em.all_served()  # GAP: the floor is the ceiling, so every need is served by a best edge
     stats["coverage_seconds"] = round(budget.elapsed(), 3)
 
     # Level 2: balance
@@ -206,6 +221,8 @@ def _scip_cost(cands, a: Arrays, d: IntData, y: np.ndarray, floor_c: int, t_best
     """The cost level as a SCIP MIP with the same floors, started from ``y``."""
     mip = LevelMIP(cands, a)
     mip.add_coverage_floor(floor_c / d.w_scale * (1 - 1e-12))
+    if floor_c >= ceiling(d, len(a.q)):
+        mip.add_all_served(_best_edges(d, len(a.q)))
     if t_best is not None:
         mip.add_balance_floor(t_best / BALANCE_RESOLUTION * (1 - 1e-9))
     proven, y_mip = mip.cost_level(seconds, y.astype(np.float64))
@@ -225,6 +242,8 @@ def _lp_guidance(cands, a: Arrays, d: IntData, floor_c: int, t_best: int | None,
     lp = LevelMIP(cands, a, relax=True)
     lp.solver.SetSolverSpecificParametersAsString("use_dual_simplex: true")
     lp.add_coverage_floor(floor_c / d.w_scale * (1 - 1e-12))
+    if floor_c >= ceiling(d, len(a.q)):
+        lp.add_all_served(_best_edges(d, len(a.q)))
     if t_best is not None:
         lp.add_balance_floor(t_best / BALANCE_RESOLUTION * (1 - 1e-9))
     proven, y_lp = lp.cost_level(seconds, None)
@@ -304,17 +323,31 @@ def greedy_hint(d: IntData, n_needs: int, by_cost: bool) -> np.ndarray:
     return y
 
 
+def _top_weight(d: IntData, n_needs: int) -> np.ndarray:
+    top = np.zeros(n_needs, dtype=np.int64)
+    np.maximum.at(top, d.need, d.w)
+    return top
+
+
+def ceiling(d: IntData, n_needs: int) -> int:
+    """Trivial coverage bound: every need served through its best-weighted edge."""
+    return int(_top_weight(d, n_needs).sum())
+
+
+def _best_edges(d: IntData, n_needs: int) -> np.ndarray:
+    """Per edge: it has its need's best weight (the only edges left when coverage is at its
+    ceiling)."""
+    return d.w == _top_weight(d, n_needs)[d.need]
+
+
 def best_hint(d: IntData, n_needs: int) -> tuple[np.ndarray, bool]:
     """The better of the two greedy allocations, and whether it reaches the trivial coverage
     bound (every need served through its best-weighted edge), which proves level 1."""
     cheap = greedy_hint(d, n_needs, by_cost=True)
     light = greedy_hint(d, n_needs, by_cost=False)
-    top = np.zeros(n_needs, dtype=np.int64)
-    np.maximum.at(top, d.need, d.w)
-    ceiling = int(top.sum())
     w_cheap, w_light = int(np.dot(d.w, cheap)), int(np.dot(d.w, light))
     y = cheap if w_cheap >= w_light else light
-    return y, max(w_cheap, w_light) >= ceiling
+    return y, max(w_cheap, w_light) >= ceiling(d, n_needs)
 
 
 def _coverage_bound(bound_int: float, d: IntData, a: Arrays, cands) -> float:

@@ -92,6 +92,17 @@ class LevelMIP:
         for var, c in zip(self.y, self.value, strict=True):
             row.SetCoefficient(var, c)
 
+    def add_all_served(self, best: np.ndarray) -> None:
+        """Every need with an edge is served whole, through an edge where ``best`` is set."""
+        starts = self.cands.starts
+        for n in np.flatnonzero(np.diff(starts) > 0).tolist():
+            row = self.solver.Constraint(1.0, 1.0)
+            for k in range(int(starts[n]), int(starts[n + 1])):
+                if best[k]:
+                    row.SetCoefficient(self.y[k], 1.0)
+                else:
+                    self.y[k].SetUb(0.0)
+
     def add_balance_floor(self, t_min: float) -> None:
         """Keep every group's coverage share >= ``t_min`` from now on."""
         self._balance_rows()
