@@ -372,6 +372,15 @@ def timelines(need_ids: list[int]) -> dict[int, list[AuditEvent]]:
     return result
 
 
+def actor_names(events: list[AuditEvent]) -> dict[int, str]:
+    """Display names of the officers in ``events``, in one query (timelines show who acted)."""
+    ids = {e.actor_id for e in events if e.actor_id is not None}
+    if not ids:
+        return {}
+    rows = db.session.execute(select(User.id, User.display_name).where(User.id.in_(ids)))
+    return {user_id: name for user_id, name in rows}
+
+
 def needs_of_household(household: Household) -> list[Need]:
     """All needs of one household, newest first, with their lines."""
     from sqlalchemy.orm import selectinload

@@ -64,8 +64,9 @@ def needs_panel(household: Household) -> dict:
     needs = services.needs_of_household(household)
     visible = [n for n in needs if in_scope(current_user, n)]
     overdue = {n.id for n in limits.overdue(visible)}
-    return {"needs": visible, "timelines": services.timelines([n.id for n in visible]),
-            "overdue": overdue}
+    timelines = services.timelines([n.id for n in visible])
+    actors = services.actor_names([e for events in timelines.values() for e in events])
+    return {"needs": visible, "timelines": timelines, "overdue": overdue, "actors": actors}
 
 
 def _locale() -> str:
@@ -233,11 +234,13 @@ def _render_need(need: Need, status: int = 200, advance_form: AdvanceForm | None
         except AssessmentError:
             limit = None
     grant = need.grant
+    timeline = services.timelines([need.id])[need.id]
     return render_template(
         "needs/view_need.html", need=need, actions=_actions(need), note_form=NoteForm(),
         advance_form=advance_form or AdvanceForm(), decision_form=AdvanceDecisionForm(),
         covered=covered_by_line([line.id for line in need.lines]),
-        timeline=services.timelines([need.id])[need.id], advance_limit=limit, grant=grant,
+        timeline=timeline, actors=services.actor_names(timeline), advance_limit=limit,
+        grant=grant,
         may_confirm=grant is not None and emergency.may_confirm(current_user, grant),
         overdue=bool(limits.overdue([need])),
         due=limits.due_at(need, limits.Limits([need.region_code])),

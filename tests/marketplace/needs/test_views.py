@@ -167,6 +167,7 @@ def test_review_path_over_http_and_already_approved(app, login, ids):
     assert "already been approved" in again.get_data(as_text=True)
     page = county.get(f"/needs/{ids['draft']}", headers=EN).get_data(as_text=True)
     assert 'data-testid="need-timeline"' in page and "approve" in page
+    assert "田审核" in page and "彭审核" in page  # who acted, by name
 
 
 def test_return_without_reason_is_refused(login, ids):
