@@ -106,7 +106,10 @@ def _assess(journey) -> None:
     expect(tab.get_by_test_id("proposal")).to_be_visible()
     expect(tab.get_by_test_id("proposal")).to_contain_text(re.compile(r"\d"))
     # The working: each rule's steps as a numbered list the caseworker can read out.
-    assert tab.locator("main section ol li").count() >= 3
+    working = tab.locator("main section ol li")
+    assert working.count() >= 3
+    # (300 wages + 120 farming − 200 medical) ÷ 2 members = 110.00 per person and month.
+    expect(working.filter(has_text="110.00")).not_to_have_count(0)
     journey.shot("assessment")
     tab.locator('main a[href^="/households/"]').first.click()
 
