@@ -66,8 +66,10 @@ class LineForm(Form):
 class NeedForm(FlaskForm):
     cause = SelectField(_l("Cause"), choices=choices(CAUSE_LABELS.items()),
                         validators=[DataRequired()])
-    urgency = SelectField(_l("Urgency"), choices=choices(URGENCY_LABELS.items()),
-                          validators=[DataRequired()])
+    # Normal first and by default: an emergency is a deliberate choice (it unlocks the fast path).
+    urgency = SelectField(_l("Urgency"), choices=choices(sorted(
+        URGENCY_LABELS.items(), key=lambda item: item[0] != "normal")),
+                          default="normal", validators=[DataRequired()])
     region_code = RegionField(
         _l("Where help is needed"),
         description=_l("For an emergency: where it happened, whatever the household's "
