@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
+from marketplace.accounts.demo import seed_organization_profiles
 from marketplace.accounts.models import Organization, OrgStatus, OrgType, Role, User
 from marketplace.accounts.services import hash_password
 from marketplace.assessment.services import seed_default_standards
@@ -88,6 +89,7 @@ def seed_demo() -> list[tuple[str, str, str]]:
         listing.append((staff, Role.provider_staff.value,
                         name + ("" if status == OrgStatus.verified else " (pending)")))
     db.session.flush()
+    seed_organization_profiles()  # credit codes and qualifications, before the demo offers
     seed_households()
     seed_supply()
     seed_needs()
