@@ -44,9 +44,11 @@ def search_households(user: User, q: str = "", page: int = 1,
             Person.id_hash == keyed_hash(normalise_id_number(q)))
         query = query.where(Household.id.in_(members))
     elif q:
-        heads = select(Person.household_id).where(
-            Person.relation == Relation.head, Person.name.contains(q, autoescape=True))
-        query = query.where(Household.id.in_(heads))
+        # Correlated: the scoped households drive the search, so a county's caseworker scans
+        # the heads of that county only, not every person of the province.
+        query = query.where(select(Person.id).where(
+            Person.household_id == Household.id, Person.relation == Relation.head,
+            Person.name.contains(q, autoescape=True)).exists())
     query = query.options(selectinload(Household.members), selectinload(Household.region))
     return db.paginate(query.order_by(Household.id.desc()), page=page, per_page=per_page,
                        error_out=False)
