@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+from functools import lru_cache
 
 from cryptography.fernet import Fernet, InvalidToken
 from cryptography.hazmat.primitives import hashes
@@ -20,15 +21,27 @@ from sqlalchemy import String, Text
 from sqlalchemy.types import TypeDecorator
 
 
-def _derive(purpose: bytes) -> bytes:
-    material = (current_app.config.get("DATA_KEY") or current_app.config["SECRET_KEY"]).encode()
+@lru_cache(maxsize=16)
+def _hkdf(material: bytes, purpose: bytes) -> bytes:
     return HKDF(algorithm=hashes.SHA256(), length=32, salt=b"nuanxin", info=purpose).derive(
         material
     )
 
 
+def _derive(purpose: bytes) -> bytes:
+    """A key for ``purpose`` from the configured secret (derived once per secret, then cached:
+    pages decrypt many fields)."""
+    material = (current_app.config.get("DATA_KEY") or current_app.config["SECRET_KEY"]).encode()
+    return _hkdf(material, purpose)
+
+
+@lru_cache(maxsize=16)
+def _fernet_for(key: bytes) -> Fernet:
+    return Fernet(base64.urlsafe_b64encode(key))
+
+
 def _fernet() -> Fernet:
-    return Fernet(base64.urlsafe_b64encode(_derive(b"field-encryption")))
+    return _fernet_for(_derive(b"field-encryption"))
 
 
 def encrypt(value: str) -> str:
