@@ -19,6 +19,13 @@ from marketplace.common.ui import register_nav
 from marketplace.extensions import db
 
 bp = Blueprint("catalog", __name__)
+
+
+@bp.app_template_filter("unit")
+def unit_label(code: str | None) -> str:
+    """A unit code (``kg``, ``hour``…) in the reader's language; unknown codes as they are."""
+    label = SERVICE_UNITS.get(code or "") or editing.GOODS_UNITS.get(code or "")
+    return str(label) if label is not None else (code or "")
 ALL_ROLES = tuple(Role)
 
 register_nav("catalog.list_services", _l("Catalogues"), roles=(Role.oversight, Role.admin),

@@ -194,8 +194,8 @@ def test_register_assess_post_review_approve_publish(journey) -> None:
     journey.shot("board")
     rows = tab.get_by_test_id("board-row")
     # One row per line, each placed by county only, with the amount or quantity and its item.
-    for amount, item in ((f"{FUNDS} CNY", "医疗"), (f"{GOODS}.00 kg", "大米"),
-                         (f"{HOURS}.00 hour", "照料护理")):
+    for amount, item in ((f"{FUNDS} CNY", "医疗"), (f"{GOODS}.00 千克", "大米"),
+                         (f"{HOURS}.00 小时", "照料护理")):
         row = rows.filter(has_text=amount)
         expect(row).to_have_count(1)
         expect(row).to_contain_text(COUNTY_NAME)

@@ -143,7 +143,7 @@ def _post_offers(journey) -> None:
     tab.goto("/offers")
     rows = tab.locator('main tr[data-testid^="offer-row-"]')
     expect(rows).to_have_count(3)
-    for capacity in ("8800.00", "150.00 kg", "60.00 hour"):
+    for capacity in ("8800.00", "150.00 千克", "60.00 小时"):
         expect(rows.filter(has_text=capacity)).to_have_count(1)
     journey.shot("offers")
     journey.sign_out()
@@ -208,7 +208,7 @@ def test_apply_verify_offer_contract(journey) -> None:
     tab.goto("/offers")
     rows = tab.locator('main tr[data-testid^="offer-row-"]')
     expect(rows).to_have_count(4)
-    contracted = rows.filter(has_text="200.00 hour")
+    contracted = rows.filter(has_text="200.00 小时")
     expect(contracted).to_have_count(1)
     expect(contracted).to_contain_text("照料护理")
     expect(contracted.locator('[data-testid^="remaining-"]')).to_have_text(re.compile(r"^200"))

@@ -25,3 +25,11 @@ def test_seed_is_idempotent_and_consistent(app):
             assert service.reference_price > Decimal("0")
         care = db.session.scalar(select(ServiceType).where(ServiceType.code == "home_care"))
         assert care.name_zh == "照料护理" and care.unit == "hour"
+
+
+def test_units_are_shown_in_the_readers_language(client, demo):
+    chinese = client.get("/board").get_data(as_text=True)
+    english = client.get("/board", headers={"Accept-Language": "en"}).get_data(as_text=True)
+    assert "千克" in chinese or "小时" in chinese
+    assert ">hour<" not in chinese and " hour<" not in chinese
+    assert "hour" in english or "kg" in english
