@@ -7,7 +7,8 @@
 # The database must hold the demo accounts and the scale data (flask seed-demo, then
 # flask generate-scale --households N). Settings (environment): CONNECTIONS (16), DURATION (20s),
 # THREADS (wrk threads, 2), WORKERS (gunicorn processes, 2), GTHREADS (threads per worker, 4),
-# COUNTY (433123, 凤凰县), CASEWORKER (caseworker_fenghuang), KIND (funds), PAGE (3).
+# COUNTY (433123, 凤凰县), CASEWORKER (caseworker_fenghuang), KIND (funds), PAGE (3),
+# PAGES (which runs: "county province household").
 # Prints one RESULT line per URL (requests/s, p50/p90/p95/p99) and stops the server on exit.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -16,6 +17,7 @@ export DATABASE_URL NUANXIN_ENV="${NUANXIN_ENV:-development}"
 CONNECTIONS="${CONNECTIONS:-16}" DURATION="${DURATION:-20s}" THREADS="${THREADS:-2}"
 WORKERS="${WORKERS:-2}" GTHREADS="${GTHREADS:-4}" COUNTY="${COUNTY:-433123}"
 CASEWORKER="${CASEWORKER:-caseworker_fenghuang}" KIND="${KIND:-funds}" PAGE="${PAGE:-3}"
+PAGES="${PAGES:-county province household}"
 PY=.venv/bin/python
 command -v wrk >/dev/null || { echo "wrk is missing: apt-get install -y wrk" >&2; exit 1; }
 PORT="$($PY -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
@@ -60,11 +62,18 @@ run() {  # name url [cookie]
     code="$(curl -s -o "$WORK/page.html" -w '%{http_code}' "${header[@]}" "$url")"
     [ "$code" = 200 ] || { echo "$name: $url answered $code" >&2; exit 1; }
     echo "== $name: $url ($(wc -c <"$WORK/page.html") bytes)"
-    wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency "${header[@]}" \
+    wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --timeout 10s --latency "${header[@]}" \
         -s benchmarks/web_pages.lua "$url" | grep -E "RESULT|Non-2xx|Socket errors"
 }
 
 echo "database: ${DATABASE_URL%%://*}  gunicorn: $WORKERS workers x $GTHREADS threads  wrk: -t$THREADS -c$CONNECTIONS -d$DURATION"
-run "board, county + kind filter, page $PAGE" "$BASE/board?region=$COUNTY&kind=$KIND&page=$PAGE"
-run "board, province-wide kind filter, page $PAGE" "$BASE/board?kind=$KIND&page=$PAGE"
-run "household page ($CASEWORKER)" "$BASE/households/$HOUSEHOLD" "$COOKIE"
+for page in $PAGES; do
+    case "$page" in
+        county) run "board, county + kind filter, page $PAGE" \
+                    "$BASE/board?region=$COUNTY&kind=$KIND&page=$PAGE" ;;
+        province) run "board, province-wide kind filter, page $PAGE" \
+                      "$BASE/board?kind=$KIND&page=$PAGE" ;;
+        household) run "household page ($CASEWORKER)" "$BASE/households/$HOUSEHOLD" "$COOKIE" ;;
+        *) echo "unknown page $page" >&2; exit 2 ;;
+    esac
+done
