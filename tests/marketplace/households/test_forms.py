@@ -29,7 +29,7 @@ def test_register_household_through_the_form(app, login):
     page = c.get("/households/new", headers=EN).get_data(as_text=True)
     assert "433101001" in page and "433123" not in page  # region picker limited to the area
     response = c.post("/households/new", form_data([HEAD, {}, CHILD],
-                                                   groups=["dibao", "disabled"]))
+                                                   groups=["dibao", "disabled"]), headers=EN)
     assert response.status_code == 302
     with app.app_context():
         household = db.session.scalar(select(Household).order_by(Household.id.desc()))
