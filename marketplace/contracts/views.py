@@ -12,6 +12,7 @@ from wtforms import SelectChoice
 from marketplace.accounts.models import Role, User
 from marketplace.catalog.services import active_service_types
 from marketplace.common.access import access, user_prefix
+from marketplace.common.actions import commit_or_flash
 from marketplace.common.forms import choices
 from marketplace.common.ui import Section, dashboard_section, register_nav
 from marketplace.contracts import services
@@ -117,14 +118,11 @@ def create_contract():
     form = _build_form()
     status = 200
     if form.validate_on_submit():
-        try:
-            contract = services.create_contract(current_user, _data(form))
-        except services.ContractError as exc:
-            db.session.rollback()
-            flash(str(exc), "danger")
+        contract = commit_or_flash(lambda: services.create_contract(current_user, _data(form)),
+                                   services.ContractError)
+        if contract is None:
             status = 400
         else:
-            db.session.commit()
             flash(_("Contract saved as a draft."), "success")
             return redirect(url_for("contracts.view_contract", contract_id=contract.id))
     elif form.is_submitted():
@@ -156,14 +154,12 @@ def edit_contract(contract: Contract):
             row.form.unit_price.data = line.unit_price
             row.form.quantity.data = line.quantity
     if form.validate_on_submit():
-        try:
-            services.update_contract(current_user, contract, _data(form))
-        except services.ContractError as exc:
-            db.session.rollback()
-            flash(str(exc), "danger")
+        saved = commit_or_flash(lambda: services.update_contract(current_user, contract,
+                                                                 _data(form)) or contract,
+                                services.ContractError)
+        if saved is None:
             status = 400
         else:
-            db.session.commit()
             flash(_("Contract saved."), "success")
             return redirect(url_for("contracts.view_contract", contract_id=contract.id))
     elif form.is_submitted():

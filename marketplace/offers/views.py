@@ -15,6 +15,7 @@ from marketplace.allocations.services import waiting_for
 from marketplace.catalog.services import active_goods, active_service_types
 from marketplace.catalog.vocab import CATEGORIES, GROUPS, KIND_LABELS, QUALIFICATIONS, LineKind
 from marketplace.common.access import access
+from marketplace.common.actions import commit_or_flash
 from marketplace.common.forms import ButtonForm, choices
 from marketplace.common.ui import Section, dashboard_section, register_nav
 from marketplace.contracts.services import budget_use, provider_contracts
@@ -102,15 +103,12 @@ def create_offer(kind: str):
         form.valid_from.data = date.today()
     status = 200
     if form.validate_on_submit():
-        try:
-            offer = services.create_offer(current_user, _data(kind, form),
-                                          publish=form.publish.data == "open")
-        except services.OfferError as exc:
-            db.session.rollback()
-            flash(str(exc), "danger")
+        offer = commit_or_flash(lambda: services.create_offer(
+            current_user, _data(kind, form), publish=form.publish.data == "open"),
+            services.OfferError)
+        if offer is None:
             status = 400
         else:
-            db.session.commit()
             flash(_("Offer saved."), "success")
             return redirect(url_for("offers.view_offer", offer_id=offer.id))
     elif form.is_submitted():
@@ -131,16 +129,15 @@ def edit_offer(offer: Offer):
     form = _build_form(offer.kind, offer)
     status = 200
     if form.validate_on_submit():
-        try:
+        def save():
             services.update_offer(current_user, offer, _data(offer.kind, form))
             if form.publish.data == "open" and offer.status == OfferStatus.draft:
                 services.publish_offer(current_user, offer)
-        except services.OfferError as exc:
-            db.session.rollback()
-            flash(str(exc), "danger")
+            return offer
+
+        if commit_or_flash(save, services.OfferError) is None:
             status = 400
         else:
-            db.session.commit()
             flash(_("Offer saved."), "success")
             return redirect(url_for("offers.view_offer", offer_id=offer.id))
     elif form.is_submitted():
