@@ -27,8 +27,8 @@ from marketplace.audit.services import events_for
 from marketplace.catalog.editing import GOODS_UNITS
 from marketplace.catalog.vocab import CATEGORIES, KIND_LABELS, QUALIFICATIONS, SERVICE_UNITS
 from marketplace.common.access import PUBLIC, access
+from marketplace.common.actions import commit_or_flash
 from marketplace.common.ui import Section, dashboard_section, register_nav
-from marketplace.extensions import db
 from marketplace.regions.models import RegionLevel
 from marketplace.regions.services import region_choices
 
@@ -94,20 +94,18 @@ def edit_profile(org: Organization):
         form.fundraising_certified_on.data = shown.fundraising_certified_on
         form.qualifications.data = list(shown.qualifications)
     elif form.validate_on_submit():
-        try:
-            waiting = organizations.update_profile(current_user, org, organizations.ProfileEdit(
+        saved = commit_or_flash(
+            lambda: organizations.update_profile(current_user, org, organizations.ProfileEdit(
                 description=form.description.data or "", contact_name=form.contact_name.data,
                 contact_phone=form.contact_phone.data or "",
                 service_area_codes=tuple(form.service_area_codes.data or ()),
-                facts=facts_from(form)))
-        except (services.AccountError, ProfileError) as exc:
-            db.session.rollback()
-            attach_error(form, exc, "service_area_codes")
-        else:
-            db.session.commit()
+                facts=facts_from(form))),
+            (services.AccountError, ProfileError),
+            on_error=lambda exc: attach_error(form, exc, "service_area_codes"))
+        if saved:
             flash(_("Profile saved. The changes to the credit code, fundraising qualification "
                     "or staff qualifications wait for an oversight officer's review.")
-                  if waiting else _("Profile saved."), "success")
+                  if saved.value else _("Profile saved."), "success")
             return redirect(url_for("accounts.view_organization", org_id=org.id))
     return render_template("organizations/edit_profile.html", org=org, form=form)
 
@@ -117,15 +115,9 @@ def edit_profile(org: Organization):
 def review_changes(org: Organization):
     form = ChangesReviewForm()
     if form.validate_on_submit():
-        try:
-            organizations.review_changes(current_user, org, approve=bool(form.approve.data),
-                                         reason=form.reason.data or "")
-        except (services.AccountError, ProfileError) as exc:
-            db.session.rollback()
-            flash(str(exc), "danger")
-        else:
-            db.session.commit()
-            flash(_("Review recorded."), "success")
+        if commit_or_flash(lambda: organizations.review_changes(
+                current_user, org, approve=bool(form.approve.data), reason=form.reason.data or ""),
+                (services.AccountError, ProfileError), done=_("Review recorded.")):
             return redirect(url_for("accounts.view_organization", org_id=org.id))
     return render_template("accounts/view_organization.html", **organization_page(org)), 400
 
@@ -133,14 +125,8 @@ def review_changes(org: Organization):
 def _status_change(org: Organization, change, done: str):
     form = ReasonForm()
     if form.validate_on_submit():
-        try:
-            change(current_user, org, form.reason.data)
-        except services.AccountError as exc:
-            db.session.rollback()
-            flash(str(exc), "danger")
-        else:
-            db.session.commit()
-            flash(done, "success")
+        if commit_or_flash(lambda: change(current_user, org, form.reason.data),
+                           services.AccountError, done=done):
             return redirect(url_for("accounts.view_organization", org_id=org.id))
     else:
         flash(_("Give a reason."), "danger")

@@ -22,6 +22,7 @@ from marketplace.accounts.forms import (
 from marketplace.accounts.models import Organization, OrgType, Role
 from marketplace.accounts.profile_rules import ProfileError
 from marketplace.common.access import PUBLIC, access
+from marketplace.common.actions import commit_or_flash
 from marketplace.common.forms import ButtonForm
 from marketplace.extensions import db, login_manager
 from marketplace.regions.models import RegionLevel
@@ -135,21 +136,19 @@ def apply_organization():
     form.region_code.choices = counties
     form.service_area_codes.choices = org_views.area_choices()
     if form.validate_on_submit():
-        try:
-            services.apply_organization(services.OrgApplication(
-                name=form.name.data, type=OrgType(form.type.data),
-                region_code=form.region_code.data,
-                service_area_codes=tuple(form.service_area_codes.data or ()),
-                description=form.description.data or "", contact_name=form.contact_name.data,
-                contact_phone=form.contact_phone.data or "", username=form.username.data,
-                password=form.password.data, facts=org_views.facts_from(form)))
-        except (services.AccountError, ProfileError) as exc:
-            db.session.rollback()
-            org_views.attach_error(form, exc, "name")
-        else:
-            db.session.commit()
-            flash(_("Thank you. Your application has been sent to the civil-affairs office of "
-                     "your county; you can sign in once it is verified."), "success")
+        if commit_or_flash(
+                lambda: services.apply_organization(services.OrgApplication(
+                    name=form.name.data, type=OrgType(form.type.data),
+                    region_code=form.region_code.data,
+                    service_area_codes=tuple(form.service_area_codes.data or ()),
+                    description=form.description.data or "",
+                    contact_name=form.contact_name.data,
+                    contact_phone=form.contact_phone.data or "", username=form.username.data,
+                    password=form.password.data, facts=org_views.facts_from(form))),
+                (services.AccountError, ProfileError),
+                done=_("Thank you. Your application has been sent to the civil-affairs office of "
+                       "your county; you can sign in once it is verified."),
+                on_error=lambda exc: org_views.attach_error(form, exc, "name")):
             return redirect(url_for("main.index"))
     return render_template("accounts/apply_organization.html", form=form)
 

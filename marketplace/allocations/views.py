@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, url_for
+from flask import Blueprint, abort, redirect, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -11,8 +11,8 @@ from marketplace.accounts.models import Role
 from marketplace.allocations import services
 from marketplace.allocations.models import Allocation, AllocationStatus
 from marketplace.common.access import access
+from marketplace.common.actions import commit_or_flash
 from marketplace.common.forms import ButtonForm
-from marketplace.extensions import db
 
 bp = Blueprint("allocations", __name__)
 
@@ -38,12 +38,6 @@ def allocation_labels():
 def cancel_allocation(allocation: Allocation):
     if not ButtonForm().validate_on_submit():
         abort(400)
-    try:
-        services.cancel(current_user, allocation)
-    except services.AllocationError as exc:
-        db.session.rollback()
-        flash(str(exc), "danger")
-    else:
-        db.session.commit()
-        flash(_("The pledge was cancelled."), "success")
+    commit_or_flash(lambda: services.cancel(current_user, allocation), services.AllocationError,
+                    done=_("The pledge was cancelled."))
     return redirect(url_for("offers.view_offer", offer_id=allocation.offer_id))

@@ -21,6 +21,7 @@ from marketplace.assessment.working import (
     sentence,
 )
 from marketplace.common.access import PUBLIC, access
+from marketplace.common.actions import commit_or_flash
 from marketplace.common.ui import Section, dashboard_section, register_nav
 from marketplace.extensions import db
 from marketplace.households.models import Household
@@ -159,34 +160,11 @@ def advance_case(case: EligibilityCase, step: str):
     form = CaseStepForm()
     household = db.session.get(Household, case.household_id)
     if form.validate_on_submit():
-        note = form.note.data or ""
-        try:
-            if step == "investigate":
-                latest = services.assessments_of(household)
-                services.investigate(current_user, case, note, latest[0] if latest else None)
-            elif step == "propose":
-                amount = form.amount.data
-                if amount is None and case.assessment is not None:
-                    amount = case.assessment.proposed_amount
-                services.propose_case(current_user, case, amount or Decimal("0"))
-            elif step == "notice":
-                services.start_notice(current_user, case, form.days.data or services.NOTICE_DAYS)
-            elif step in ("approve", "refuse"):
-                services.decide(current_user, case, step == "approve", note)
-            elif step == "hearing":
-                services.start_hearing(current_user, case, note)
-            elif step == "stop":
-                services.stop_benefit(current_user, case, note)
-            else:
-                raise services.AssessmentError(_("Unknown step."))
-        except services.AssessmentError as exc:
-            db.session.rollback()
-            flash(str(exc), "danger")
+        if not commit_or_flash(lambda: _case_step(case, household, step, form),
+                               services.AssessmentError, done=_("Step recorded.")):
             return render_template("assessment/view_case.html", case=case,
                                    household=household, form=form,
                                    latest=services.assessments_of(household)[:1]), 400
-        db.session.commit()
-        flash(_("Step recorded."), "success")
     return redirect(url_for("assessment.view_case", case_id=case.id))
 
 
@@ -198,3 +176,26 @@ def public_notice():
     places = services.place_names({case.region_code for case, _h in notices}, str(get_locale()))
     return render_template("assessment/public_notice.html", notices=notices,
                            region_name=places.get, masked_name=services.masked_head_name)
+
+
+def _case_step(case: EligibilityCase, household: Household, step: str, form: CaseStepForm):
+    """Run one step of the eligibility process named in the URL."""
+    note = form.note.data or ""
+    if step == "investigate":
+        latest = services.assessments_of(household)
+        services.investigate(current_user, case, note, latest[0] if latest else None)
+    elif step == "propose":
+        amount = form.amount.data
+        if amount is None and case.assessment is not None:
+            amount = case.assessment.proposed_amount
+        services.propose_case(current_user, case, amount or Decimal("0"))
+    elif step == "notice":
+        services.start_notice(current_user, case, form.days.data or services.NOTICE_DAYS)
+    elif step in ("approve", "refuse"):
+        services.decide(current_user, case, step == "approve", note)
+    elif step == "hearing":
+        services.start_hearing(current_user, case, note)
+    elif step == "stop":
+        services.stop_benefit(current_user, case, note)
+    else:
+        raise services.AssessmentError(_("Unknown step."))

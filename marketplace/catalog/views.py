@@ -14,6 +14,7 @@ from marketplace.catalog.forms import ActiveForm, GoodsItemForm, ServiceTypeForm
 from marketplace.catalog.models import GoodsItem, ServiceType
 from marketplace.catalog.vocab import CATEGORIES, QUALIFICATIONS, SERVICE_UNITS
 from marketplace.common.access import access
+from marketplace.common.actions import commit_or_flash
 from marketplace.common.forms import ButtonForm
 from marketplace.common.ui import register_nav
 from marketplace.extensions import db
@@ -78,14 +79,11 @@ def _edit(model: type, item=None):
     if item is not None:
         del form.code  # codes are keys other records and the matching engine rely on
     if form.validate_on_submit():
-        try:
-            save(current_user, _data(model, form, item.code if item else form.code.data), item)
-        except editing.CatalogError as exc:
-            db.session.rollback()
-            form.name_zh.errors.append(str(exc))
-        else:
-            db.session.commit()
-            flash(_("Catalogue saved."), "success")
+        if commit_or_flash(
+                lambda: save(current_user, _data(model, form, item.code if item else
+                                                 form.code.data), item),
+                editing.CatalogError, done=_("Catalogue saved."),
+                on_error=lambda exc: form.name_zh.errors.append(str(exc))):
             return redirect(url_for(list_endpoint))
     return render_template("catalog/edit_item.html", form=form, item=item,
                            services=model is ServiceType, list_endpoint=list_endpoint)
@@ -130,14 +128,8 @@ def _set_active(model: type, item_id: int):
 def _delete(model: type, item_id: int):
     item = db.get_or_404(model, item_id)
     if ButtonForm().validate_on_submit():
-        try:
-            editing.delete_item(current_user, item)
-        except editing.CatalogError as exc:
-            db.session.rollback()
-            flash(str(exc), "danger")
-        else:
-            db.session.commit()
-            flash(_("Deleted."), "success")
+        commit_or_flash(lambda: editing.delete_item(current_user, item), editing.CatalogError,
+                        done=_("Deleted."))
     return redirect(url_for(KINDS[model][1]))
 
 

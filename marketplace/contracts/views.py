@@ -118,13 +118,11 @@ def create_contract():
     form = _build_form()
     status = 200
     if form.validate_on_submit():
-        contract = commit_or_flash(lambda: services.create_contract(current_user, _data(form)),
-                                   services.ContractError)
-        if contract is None:
-            status = 400
-        else:
-            flash(_("Contract saved as a draft."), "success")
-            return redirect(url_for("contracts.view_contract", contract_id=contract.id))
+        saved = commit_or_flash(lambda: services.create_contract(current_user, _data(form)),
+                                services.ContractError, done=_("Contract saved as a draft."))
+        if saved:
+            return redirect(url_for("contracts.view_contract", contract_id=saved.value.id))
+        status = 400
     elif form.is_submitted():
         status = 400
     return render_template("contracts/edit_contract.html", form=form, contract=None), status
@@ -154,14 +152,10 @@ def edit_contract(contract: Contract):
             row.form.unit_price.data = line.unit_price
             row.form.quantity.data = line.quantity
     if form.validate_on_submit():
-        saved = commit_or_flash(lambda: services.update_contract(current_user, contract,
-                                                                 _data(form)) or contract,
-                                services.ContractError)
-        if saved is None:
-            status = 400
-        else:
-            flash(_("Contract saved."), "success")
+        if commit_or_flash(lambda: services.update_contract(current_user, contract, _data(form)),
+                           services.ContractError, done=_("Contract saved.")):
             return redirect(url_for("contracts.view_contract", contract_id=contract.id))
+        status = 400
     elif form.is_submitted():
         status = 400
     return render_template("contracts/edit_contract.html", form=form,
@@ -174,14 +168,10 @@ def change_status(contract: Contract):
     form = TransitionForm()
     if not form.validate_on_submit():
         abort(400)
-    try:
-        services.transition(current_user, contract, ContractStatus(form.to.data),
-                            form.note.data or "")
-    except services.ContractError as exc:
-        db.session.rollback()
-        flash(str(exc), "danger")
-    else:
-        db.session.commit()
+    if commit_or_flash(lambda: services.transition(current_user, contract,
+                                                   ContractStatus(form.to.data),
+                                                   form.note.data or ""),
+                       services.ContractError):
         flash(_("The contract is now: %(status)s", status=STATUS_LABELS[contract.status]),
               "success")
     return redirect(url_for("contracts.view_contract", contract_id=contract.id))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -19,7 +19,6 @@ from marketplace.common.actions import commit_or_flash
 from marketplace.common.forms import ButtonForm, choices
 from marketplace.common.ui import Section, dashboard_section, register_nav
 from marketplace.contracts.services import budget_use, provider_contracts
-from marketplace.extensions import db
 from marketplace.offers import services
 from marketplace.offers.forms import CONDITION_LABELS, FORMS, SOURCE_LABELS, STATE_LABELS
 from marketplace.offers.models import FundsSource, GoodsCondition, Offer, OfferStatus
@@ -103,14 +102,12 @@ def create_offer(kind: str):
         form.valid_from.data = date.today()
     status = 200
     if form.validate_on_submit():
-        offer = commit_or_flash(lambda: services.create_offer(
+        saved = commit_or_flash(lambda: services.create_offer(
             current_user, _data(kind, form), publish=form.publish.data == "open"),
-            services.OfferError)
-        if offer is None:
-            status = 400
-        else:
-            flash(_("Offer saved."), "success")
-            return redirect(url_for("offers.view_offer", offer_id=offer.id))
+            services.OfferError, done=_("Offer saved."))
+        if saved:
+            return redirect(url_for("offers.view_offer", offer_id=saved.value.id))
+        status = 400
     elif form.is_submitted():
         status = 400
     return render_template("offers/edit_offer.html", form=form, kind=kind, offer=None), status
@@ -135,11 +132,9 @@ def edit_offer(offer: Offer):
                 services.publish_offer(current_user, offer)
             return offer
 
-        if commit_or_flash(save, services.OfferError) is None:
-            status = 400
-        else:
-            flash(_("Offer saved."), "success")
+        if commit_or_flash(save, services.OfferError, done=_("Offer saved.")):
             return redirect(url_for("offers.view_offer", offer_id=offer.id))
+        status = 400
     elif form.is_submitted():
         status = 400
     return render_template("offers/edit_offer.html", form=form, kind=offer.kind,
@@ -150,14 +145,7 @@ def _button(action, offer: Offer, done: str):
     form = ButtonForm()
     if not form.validate_on_submit():
         abort(400)
-    try:
-        action(current_user, offer)
-    except services.OfferError as exc:
-        db.session.rollback()
-        flash(str(exc), "danger")
-    else:
-        db.session.commit()
-        flash(done, "success")
+    commit_or_flash(lambda: action(current_user, offer), services.OfferError, done=done)
     return redirect(url_for("offers.view_offer", offer_id=offer.id))
 
 
