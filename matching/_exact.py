@@ -18,6 +18,7 @@ import numpy as np
 from ortools.sat.python import cp_model
 
 from ._common import Arrays, Budget, Progress, report
+from ._gapheur import coverage_start
 from ._lns import improve_cost
 from ._mip import LevelMIP
 from ._relax import Outcome, solve_relaxed
@@ -123,8 +124,12 @@ class ExactModel:
 
 
 def solve_exact(cands, a: Arrays, slack: float, balance: bool, budget: Budget, workers: int,
-                progress: Progress) -> Outcome:
-    """Lexicographic CP-SAT; falls back to the relaxed path when CP-SAT finds nothing."""
+                progress: Progress, x_greedy: np.ndarray | None = None) -> Outcome:
+    """Lexicographic CP-SAT; falls back to the relaxed path when CP-SAT finds nothing.
+
+    ``x_greedy`` (per-edge quantities of the greedy baseline, optional) is one of the starts of
+    the coverage level, and its coverage a floor for the later levels: the result never covers
+    less than the greedy."""
     d = int_data(cands, a)
     stats: dict = {"method": "cp-sat", "exact_coefficients": d.exact}
     em = ExactModel(d, len(a.q), len(a.capacity))
@@ -133,7 +138,11 @@ def solve_exact(cands, a: Arrays, slack: float, balance: bool, budget: Budget, w
     # Level 1: coverage
     report(progress, "coverage", 0.1)
     em.model.maximize(em.coverage)
-    start, proven_start = best_hint(d, len(a.q))
+    y_greedy = None
+    if x_greedy is not None and _int_feasible(d, (x_greedy > 0).astype(np.int64), 0):
+        y_greedy = (x_greedy > 0).astype(np.int64)
+    start, proven_start = best_hint(d, len(a.q), y_greedy)
+    stats["start_coverage"] = round(float(np.dot(d.w, start)) / d.w_scale, 6)
     if proven_start:  # the greedy serves every need through a best edge: coverage is optimal
         status, y, solver = cp_model.OPTIMAL, start, None
     else:
@@ -147,8 +156,11 @@ def solve_exact(cands, a: Arrays, slack: float, balance: bool, budget: Budget, w
     proven.append(status == cp_model.OPTIMAL)
     c_best = int(np.dot(d.w, y))
     bound_int = c_best if solver is None else max(c_best, solver.best_objective_bound)
+    bound_int = min(bound_int, ceiling(d, len(a.q)))  # never above every need at its best
     bound = _coverage_bound(bound_int, d, a, cands)
     floor_c = int(np.ceil((1 - slack) * c_best - 1e-9))
+    if y_greedy is not None:  # never below the greedy baseline
+        floor_c = max(floor_c, min(c_best, int(np.dot(d.w, y_greedy))))
     em.model.add(em.coverage >= floor_c)
     if floor_c >= ceiling(d, len(a.q)):
         em.all_served()  # GAP: the floor is the ceiling, so every need is served by a best edge
@@ -340,14 +352,17 @@ def _best_edges(d: IntData, n_needs: int) -> np.ndarray:
     return d.w == _top_weight(d, n_needs)[d.need]
 
 
-def best_hint(d: IntData, n_needs: int) -> tuple[np.ndarray, bool]:
-    """The better of the two greedy allocations, and whether it reaches the trivial coverage
-    bound (every need served through its best-weighted edge), which proves level 1."""
-    cheap = greedy_hint(d, n_needs, by_cost=True)
-    light = greedy_hint(d, n_needs, by_cost=False)
-    w_cheap, w_light = int(np.dot(d.w, cheap)), int(np.dot(d.w, light))
-    y = cheap if w_cheap >= w_light else light
-    return y, max(w_cheap, w_light) >= ceiling(d, n_needs)
+def best_hint(d: IntData, n_needs: int,
+              y_greedy: np.ndarray | None = None) -> tuple[np.ndarray, bool]:
+    """The best first allocation (most coverage, then least cost) of the two regret greedy
+    allocations, Martello-Toth's MTHG under several measures (``_gapheur``) and the greedy
+    baseline, and whether it reaches the trivial coverage bound (every need served through its
+    best-weighted edge), which proves level 1."""
+    extra = [greedy_hint(d, n_needs, by_cost=True), greedy_hint(d, n_needs, by_cost=False)]
+    if y_greedy is not None:
+        extra.append(y_greedy)
+    y = coverage_start(d, n_needs, _best_edges(d, n_needs), extra)
+    return y, int(np.dot(d.w, y)) >= ceiling(d, n_needs)
 
 
 def _coverage_bound(bound_int: float, d: IntData, a: Arrays, cands) -> float:

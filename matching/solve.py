@@ -24,6 +24,7 @@ from ._relax import Outcome, polish, solve_relaxed
 from ._rounding import make_exact
 from .candidates import candidate_edges
 from .evaluate import Result, make_result
+from .greedy import coverage_bound, greedy_quantities
 from .problem import Problem
 
 DEFAULT_WORKERS = 2
@@ -57,19 +58,48 @@ def solve(problem: Problem, *, time_limit_s: float | None = None, workers: int |
     slack = min(max(float(policy.coverage_slack), 0.0), 1.0)
     report(progress, "model", 0.05)
     mixed = arrays.divisible.any() and not arrays.divisible.all()
+    x_greedy = _greedy_x(problem, cands)
     if len(cands) and not arrays.divisible.any() and len(cands) <= EXACT_MAX_EDGES:
-        out = solve_exact(cands, arrays, slack, balance, budget, workers, progress)
+        out = solve_exact(cands, arrays, slack, balance, budget, workers, progress, x_greedy)
     elif mixed and len(cands) <= MIP_MAX_EDGES:
         out = _solve_mixed(cands, arrays, slack, balance, budget, progress)
     else:
         out = solve_relaxed(cands, arrays, slack, balance, budget, progress)
     report(progress, "done", 1.0)
     x = make_exact(out.x, cands, arrays.q, arrays.capacity, arrays.divisible)  # a safety net
+    out = _not_below_greedy(x, x_greedy, out, cands, arrays, slack)
+    x = out.x
+    if out.bound is not None:  # no bound above every need served whole at its best fit
+        out.bound = max(min(out.bound, coverage_bound(problem, cands)), coverage_of(x, cands,
+                                                                                   arrays))
     nz = np.flatnonzero(x > 0)
     allocations = {(int(cands.need[e]), int(cands.offer[e])): float(x[e]) for e in nz.tolist()}
     status = "optimal" if out.optimal else "feasible"
     stats = {"edges": len(cands), "workers": workers, **out.stats}
     return make_result(problem, cands, allocations, status, out.bound, budget.elapsed(), stats)
+
+
+def _greedy_x(problem: Problem, cands) -> np.ndarray:
+    """The greedy baseline's allocation as per-edge quantities."""
+    x = np.zeros(len(cands))
+    for (i, o), qty in greedy_quantities(problem, cands).items():
+        s = int(cands.starts[i])
+        k = s + int(np.flatnonzero(cands.offer[s:int(cands.starts[i + 1])] == o)[0])
+        x[k] = qty
+    return x
+
+
+def _not_below_greedy(x: np.ndarray, x_greedy: np.ndarray, out: Outcome, cands,
+                      a: Arrays, slack: float) -> Outcome:
+    """The engine never returns less coverage than the greedy baseline less the share the
+    policy lets balance and cost spend (the exact path keeps the greedy's full coverage as a
+    floor, so with it, and whenever the slack is 0, never less than the greedy at all): when a
+    method (or its time limit) ends below, the greedy allocation is returned instead."""
+    c_engine, c_greedy = coverage_of(x, cands, a), coverage_of(x_greedy, cands, a)
+    if c_engine >= (1 - slack) * c_greedy - 1e-9 * max(1.0, abs(c_greedy)):
+        return Outcome(x, out.optimal, out.bound, out.stats)
+    stats = {**out.stats, "greedy_fallback": {"engine_coverage": c_engine}}
+    return Outcome(x_greedy, False, out.bound, stats)
 
 
 def _edge_count(problem: Problem) -> int:

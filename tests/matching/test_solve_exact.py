@@ -1,0 +1,185 @@
+"""The all-indivisible (exact) path: GAP optima, never below greedy, complete assignments found.
+
+GAP shape as in benchmarks/gap.py: needs of quantity 1, one region, explicit edges with use and
+cost, coverage_slack 0 and no balance, so the engine maximises the needs served, then minimises
+cost.
+"""
+
+from __future__ import annotations
+
+import itertools
+import random
+
+import numpy as np
+import pytest
+
+from matching._common import problem_arrays
+from matching._exact import int_data
+from matching._gapheur import coverage_start, desirabilities, eject_repair, regret_assign
+from matching._local import Dense, local_search
+from matching.candidates import candidate_edges
+from matching.check import check
+from matching.greedy import baseline
+from matching.reader import parse_problem
+from matching.solve import solve
+from tests.matching.problem_docs import doc, edge, need, offer, random_doc
+
+GAP_POLICY = {"coverage_slack": 0, "balance_by": "none"}
+
+
+def gap_doc(use: list[list[int]], cost: list[list[int]], cap: list[int]) -> dict:
+    """A GAP instance (use[i][j], cost[i][j] of agent i for job j) as a problem document."""
+    m, n = len(cap), len(use[0])
+    needs = [need(f"J{j}", kind="services", category="gap", quantity=1, divisible=False)
+             for j in range(n)]
+    offers = [offer(f"A{i}", kind="services", category="gap", capacity=cap[i]) for i in range(m)]
+    edges = [edge(f"J{j}", f"A{i}", use=use[i][j], cost=cost[i][j])
+             for j in range(n) for i in range(m)]
+    return doc(needs, offers, edges, dict(GAP_POLICY))
+
+
+def random_gap(rng: random.Random, m: int, n: int, tightness: float) -> tuple[dict, tuple]:
+    use = [[rng.randint(5, 25) for _ in range(n)] for _ in range(m)]
+    cost = [[rng.randint(10, 50) for _ in range(n)] for _ in range(m)]
+    cap = [int(tightness * sum(use[i]) / m) for i in range(m)]
+    return gap_doc(use, cost, cap), (use, cost, cap)
+
+
+def brute_force(use, cost, cap) -> tuple[int, int]:
+    """(most jobs assigned, least cost among those) over every assignment (job -> agent or
+    none)."""
+    m, n = len(cap), len(use[0])
+    best = (-1, 0)
+    for choice in itertools.product(range(-1, m), repeat=n):
+        load = [0] * m
+        total = served = 0
+        for j, i in enumerate(choice):
+            if i >= 0:
+                load[i] += use[i][j]
+                total += cost[i][j]
+                served += 1
+        if all(ld <= c for ld, c in zip(load, cap, strict=True)):
+            best = max(best, (served, -total))
+    return best[0], -best[1]
+
+
+def served_and_cost(result, use, cost) -> tuple[int, int]:
+    total = 0
+    for a in result.allocations:
+        i, j = int(a.offer[1:]), int(a.need[1:])
+        total += cost[i][j]
+    return len(result.allocations), total
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_tiny_gap_reaches_the_brute_force_optimum(seed):
+    rng = random.Random(seed)
+    d, (use, cost, cap) = random_gap(rng, 3, 6, rng.choice([0.6, 0.8, 1.0]))
+    p = parse_problem(d)
+    r = solve(p, time_limit_s=10, workers=1)
+    assert check(p, r.to_dict()).ok
+    assert served_and_cost(r, use, cost) == brute_force(use, cost, cap)
+    assert r.status == "optimal"
+
+
+def test_bound_never_above_every_need_served():
+    rng = random.Random(3)
+    d, _ = random_gap(rng, 4, 30, 0.8)
+    r = solve(parse_problem(d), time_limit_s=5, workers=1)
+    assert r.bounds["coverage"] <= 30 + 1e-9
+    assert r.bounds["coverage"] >= r.objectives["coverage"] - 1e-9
+
+
+def all_indivisible_doc(rng: random.Random, n_needs: int, n_offers: int) -> dict:
+    d = random_doc(rng, n_needs, n_offers, explicit=rng.random() < 0.5)
+    for nd in d["needs"]:
+        nd["divisible"] = False
+    return d
+
+
+@pytest.mark.parametrize("seed", range(15))
+def test_never_below_greedy_on_random_all_indivisible_problems(seed):
+    """The exact path keeps the greedy's coverage as a floor, whatever the slack."""
+    rng = random.Random(500 + seed)
+    d = all_indivisible_doc(rng, rng.randint(3, 14), rng.randint(1, 5))
+    p = parse_problem(d)
+    r = solve(p, time_limit_s=2, workers=1)
+    assert check(p, r.to_dict()).ok
+    assert r.objectives["coverage"] >= baseline(p).objectives["coverage"] - 1e-9
+
+
+def planted_gap(rng: random.Random, m: int, n: int, room: float) -> dict:
+    """A GAP with a complete assignment by construction: each job has a planted agent, whose
+    capacity is the planted load times ``room``; the planted agent is the lightest for its job but
+    other agents cost less, to mislead."""
+    use = [[rng.randint(12, 40) for _ in range(n)] for _ in range(m)]
+    cost = [[rng.randint(1, 30) for _ in range(n)] for _ in range(m)]
+    planted = [rng.randrange(m) for _ in range(n)]
+    cap = [0] * m
+    for j, i in enumerate(planted):
+        use[i][j] = rng.randint(5, 20)
+        cap[i] += use[i][j]
+        cost[i][j] += 20
+    cap = [max(1, int(c * room)) for c in cap]
+    return gap_doc(use, cost, cap)
+
+
+def test_large_gap_with_a_complete_assignment_serves_every_need():
+    rng = random.Random(11)
+    d = planted_gap(rng, 15, 600, 1.05)
+    p = parse_problem(d)
+    greedy = baseline(p)
+    r = solve(p, time_limit_s=4)
+    assert check(p, r.to_dict()).ok
+    assert not r.unserved  # all 600 served
+    assert len(greedy.unserved) > 0  # the first-come greedy does not manage it
+
+
+def gap_data(seed: int, m: int, n: int, room: float):
+    p = parse_problem(planted_gap(random.Random(seed), m, n, room))
+    cands = candidate_edges(p)
+    return int_data(cands, problem_arrays(p)), n
+
+
+def assert_feasible(d, y):
+    assert np.bincount(d.need, weights=y).max() <= 1
+    assert np.all(np.bincount(d.offer, weights=d.load * y, minlength=len(d.cap)) <= d.cap)
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_regret_heuristic_and_repair_stay_feasible(seed):
+    d, n = gap_data(seed, 8, 200, 1.02)
+    allowed = np.ones(len(d.need), dtype=bool)
+    for f in desirabilities(d):
+        y = regret_assign(d, n, f, allowed)
+        assert_feasible(d, y)
+        y2 = eject_repair(d, n, y, allowed)
+        assert_feasible(d, y2)
+        assert y2.sum() >= y.sum()
+    y = coverage_start(d, n, allowed)
+    assert_feasible(d, y)
+    assert y.sum() == n
+
+
+def test_ejection_places_a_need_by_moving_another():
+    """A (load 6) fills O1 (cap 6); B needs O1 (load 5 there, 9 elsewhere): moving A to O2
+    makes room."""
+    d = parse_problem(gap_doc([[6, 5], [6, 9]], [[1, 1], [5, 1]], [6, 6]))
+    data = int_data(candidate_edges(d), problem_arrays(d))
+    y = np.zeros(len(data.need), dtype=np.int64)
+    y[0] = 1  # J0 on A0 (edges sorted by need, then agent)
+    y2 = eject_repair(data, 2, y, np.ones(len(data.need), dtype=bool))
+    assert_feasible(data, y2)
+    assert y2.tolist() == [0, 1, 1, 0]
+
+
+def test_local_search_lowers_cost_and_keeps_every_need_served():
+    d, n = gap_data(5, 10, 300, 1.1)
+    allowed = np.ones(len(d.need), dtype=bool)
+    y = regret_assign(d, n, desirabilities(d)[1], allowed)  # lightest first: costly
+    y2, moves = local_search(Dense(d, n, allowed), y, seconds=30)
+    assert_feasible(d, y2)
+    assert moves > 0
+    assert np.array_equal(np.bincount(d.need, weights=y2, minlength=n),
+                          np.bincount(d.need, weights=y, minlength=n))
+    assert int(np.dot(d.cost, y2)) < int(np.dot(d.cost, y))
