@@ -74,10 +74,13 @@ class ClassLP:
                     row.SetCoefficient(s, 1.0)
                     self.value_terms.append((s, v * f, cl.region))
         # capacity of each offer
+        self.cap_rows: dict[int, object] = {}
         for o, terms in cap_terms.items():
             row = solver.Constraint(-INF, float(capacity[o]))
             for var, u in terms:
                 row.SetCoefficient(var, u)
+            self.cap_rows[o] = row
+        self.n_offers = len(capacity)
         # coverage row (inactive until level 2) and balance rows G_g - P_g t >= 0
         self.t = solver.NumVar(0.0, 0.0, "t")
         self.cov_row = solver.Constraint(-INF, INF)
@@ -140,6 +143,18 @@ class ClassLP:
         obj.SetMinimization()
         status = self._solve(seconds)
         return status, (obj.Value() if status is not None else 0.0)
+
+    def multipliers(self) -> tuple[np.ndarray, float, np.ndarray]:
+        """Dual values of the last solve: (per offer capacity price, coverage row, per group
+        balance row), in GLOP's sign convention. Any multipliers give a valid Lagrangian bound
+        on the need-level problem (see benchmarks/lpbound.py); these optimal ones make it equal
+        to this LP's optimum when the class aggregation is exact."""
+        v = np.zeros(self.n_offers)
+        for o, row in self.cap_rows.items():
+            v[o] = row.dual_value()
+        g = np.fromiter((row.dual_value() for row in self.group_rows), dtype=np.float64,
+                        count=self.n_groups)
+        return v, self.cov_row.dual_value(), g
 
     def _edge_costs(self) -> list[float]:
         return np.concatenate([cl.cost for cl in self.classes]).tolist() if self.classes else []

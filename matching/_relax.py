@@ -14,12 +14,18 @@ import numpy as np
 from ._classes import build_classes
 from ._common import Arrays, Budget, Progress, coverage_floor, coverage_of, group_shares, report
 from ._lp import ClassLP
+from ._repair import repack
 from ._rounding import disaggregate, make_exact, repair
 
 # Share of the remaining time each LP level may take (the rest carries over).
 LEVEL_SHARE = {"coverage": 0.45, "balance": 0.6, "cost": 0.8}
 # Relative tolerance when a level's optimum becomes a floor for the next level.
 FLOOR_RTOL = 1e-7
+# Cost-level re-solves with a coverage margin for the rounding loss, and the share of the total
+# budget that must still be left to start one.
+MARGIN_ROUNDS = 3
+MARGIN_TIME_LEFT = 0.4
+MARGIN_FACTOR = 1.1  # margin per unit of measured loss
 
 
 @dataclass
@@ -55,7 +61,40 @@ def solve_relaxed(cands, a: Arrays, slack: float, balance: bool, budget: Budget,
     bound = c_lp * (1 + 1e-9) + 1e-9 if status else None
     stats["lp_coverage"] = c_lp
     floor_c = coverage_floor(c_lp, slack)
+    # Rounding indivisible needs loses coverage; later levels keep a margin above the floor for
+    # it, first as measured on the coverage optimum (the loss is about the same at every level).
+    margin = 0.0
+    room = c_lp - floor_c
+    if not a.divisible.all() and room > 0:
+        loss = c_lp - _rounded_coverage(classes, z, cands, a, balance, c_lp)
+        margin = min(max(loss, 0.0) * MARGIN_FACTOR, room)
+        stats["rounding_loss"] = loss
 
+    has_cost = any(np.any(cl.cost != 0) for cl in classes)
+    for step in range(MARGIN_ROUNDS):
+        z_level, levels_proven = _later_levels(lp, floor_c + margin, balance, has_cost, a,
+                                               budget, stats, progress)
+        z = z if z_level is None else z_level
+        proven += levels_proven if step == 0 else []
+        if margin == 0.0 or budget.left() < budget.limit * MARGIN_TIME_LEFT:
+            break
+        stats["coverage_margin"] = margin
+        short = floor_c - _rounded_coverage(classes, z, cands, a, balance, floor_c)
+        if short <= 0 or margin >= room:
+            break
+        margin = min(margin + short * MARGIN_FACTOR, room)
+    report(progress, "rounding", 0.85)
+    x = disaggregate(classes, z, cands, a.q, n_edges)
+    exact = bool(np.all(a.divisible)) and all(proven)
+    return _finish(x, cands, a, balance, exact, bound, stats, floor_c, budget,
+                   class_values(classes, z, len(a.q)))
+
+
+def _later_levels(lp: ClassLP, floor_c: float, balance: bool, has_cost: bool, a: Arrays,
+                  budget: Budget, stats: dict, progress: Progress):
+    """Balance, then cost, keeping coverage >= ``floor_c``; returns (z or None, proof flags)."""
+    z = None
+    proven = []
     b_lp = None
     if balance and len(a.group_names) > 1 and budget.left() > 0:
         report(progress, "balance", 0.4)
@@ -63,10 +102,9 @@ def solve_relaxed(cands, a: Arrays, slack: float, balance: bool, budget: Budget,
         proven.append(status is True)
         if status is not None:
             z = lp.values()
-            stats["lp_balance"] = b_lp
+            stats.update(lp_balance=b_lp, lp_balance_at_coverage=floor_c)
         else:
             b_lp = None
-    has_cost = any(np.any(cl.cost != 0) for cl in classes)
     if has_cost and budget.left() > 0:
         report(progress, "cost", 0.65)
         floor_b = 0.0 if b_lp is None else max(0.0, b_lp - FLOOR_RTOL * max(b_lp, 1e-9))
@@ -77,23 +115,58 @@ def solve_relaxed(cands, a: Arrays, slack: float, balance: bool, budget: Budget,
             stats["lp_cost"] = k_lp
     elif has_cost:
         proven.append(False)
-    report(progress, "rounding", 0.85)
-    x = disaggregate(classes, z, cands, a.q, n_edges)
-    exact = bool(np.all(a.divisible)) and all(proven)
-    return _finish(x, cands, a, balance, exact, bound, stats, floor_c)
+    return z, proven
+
+
+def _rounded_coverage(classes, z, cands, a: Arrays, balance: bool, floor_c: float) -> float:
+    """Coverage after disaggregating ``z``, rounding and the greedy repair up to ``floor_c``."""
+    x = make_exact(disaggregate(classes, z, cands, a.q, len(cands)), cands, a.q, a.capacity,
+                   a.divisible)
+    missing = floor_c - coverage_of(x, cands, a)
+    if missing > 0:
+        x = repair(x, cands, a.q, a.p, a.capacity, a.divisible,
+                   repair_order(x, cands, a, balance), need_gain=missing)
+        x = make_exact(x, cands, a.q, a.capacity, a.divisible)
+    return coverage_of(x, cands, a)
+
+
+def class_values(classes, z: np.ndarray, n_needs: int) -> np.ndarray:
+    """The coverage the LP quantities ``z`` give each class, booked on the class's first need
+    (its best value per unit first, as disaggregation fills it)."""
+    out = np.zeros(n_needs)
+    pos = 0
+    for cl in classes:
+        k = len(cl.offers)
+        zc = z[pos:pos + k]
+        pos += k
+        if cl.const_fit:
+            filled = np.clip(zc.sum() - np.r_[0.0, np.cumsum(cl.seg_amount)[:-1]], 0.0,
+                             cl.seg_amount)
+            out[cl.needs[0]] += float(cl.fit[0]) * float(filled @ cl.seg_value)
+        else:  # one value per unit (classes with varying fit are split by value)
+            out[cl.needs[0]] += float(cl.seg_value[0]) * min(float(zc @ cl.fit),
+                                                            float(cl.seg_amount[0]))
+    return out
 
 
 def _finish(x, cands, a: Arrays, balance: bool, exact: bool, bound, stats,
-            floor_c: float | None) -> Outcome:
+            floor_c: float | None, budget: Budget | None = None,
+            target: np.ndarray | None = None) -> Outcome:
     """Make ``x`` exactly feasible, hand leftover capacity out, and package the outcome.
 
-    Repair first lifts coverage back to its floor (rounding may have lost some) through any
-    edge, then gives what is left through free edges only (cost <= 0 cannot hurt any level):
-    past the floor, coverage bought at a cost would break the cost level.
+    Rounding indivisible needs loses coverage; first the components of indivisible needs are
+    re-packed exactly (``_repair.repack``, up to the LP's value, further while coverage is under
+    its floor). Then a greedy repair lifts coverage to its floor through any edge, and what is
+    left goes out through free edges only (cost <= 0 cannot hurt any level): past the floor,
+    coverage bought at a cost would break the cost level.
     """
     x = make_exact(x, cands, a.q, a.capacity, a.divisible)
     before = coverage_of(x, cands, a)
-    missing = np.inf if floor_c is None else floor_c - before
+    if budget is not None and target is not None and not a.divisible.all():
+        x = repack(x, cands, a, target, budget,
+                   np.inf if floor_c is None else floor_c - before, stats)
+        x = make_exact(x, cands, a.q, a.capacity, a.divisible)
+    missing = np.inf if floor_c is None else floor_c - coverage_of(x, cands, a)
     if missing > 0:
         x = repair(x, cands, a.q, a.p, a.capacity, a.divisible, repair_order(x, cands, a, balance),
                    need_gain=None if floor_c is None else missing)
