@@ -113,14 +113,18 @@ def _solve_component(x, c: np.ndarray, cands, a: Arrays, value: np.ndarray, cap:
     fixed = np.bincount(cands.offer, weights=cands.use * np.where(a.divisible[cands.need], x, 0.0),
                         minlength=len(a.capacity))[offers]
     room = np.maximum(a.capacity[offers] - fixed, 0.0)
-    load_i, room_i, _ = scale_capacity(cands.use[c] * q, room)
+    cur = x[c] > 0
+    load = cands.use[c] * q
+    # an edge whose load exceeds its offer's room stays unused; zeroing its load keeps every
+    # scaled integer within range (a room of 1e-14 would otherwise scale loads past int64)
+    fits = (load <= room[loc] * (1 + 1e-9)) | cur
+    load_i, room_i, _ = scale_capacity(np.where(fits, load, 0.0), room)
     top = float(value[c].max())
     val_i = np.maximum(np.round(value[c] / top * VALUE_SCALE), 1).astype(np.int64)
     cost = cands.cost[c] * q
     span = float(np.abs(cost).sum())
     cost_i = (np.round(cost / span * COST_SCALE).astype(np.int64) if span > 0
               else np.zeros(c.size, dtype=np.int64))
-    cur = x[c] > 0
 
     m = cp_model.CpModel()
     b = [m.NewBoolVar("") for _ in range(c.size)]
@@ -128,6 +132,8 @@ def _solve_component(x, c: np.ndarray, cands, a: Arrays, value: np.ndarray, cap:
         m.AddHint(b[k], 1)
     for k in np.flatnonzero(~cur).tolist():
         m.AddHint(b[k], 0)
+    for k in np.flatnonzero(~fits).tolist():
+        m.Add(b[k] == 0)
     for idx in _split(need_of):
         if idx.size > 1:
             m.AddAtMostOne(b[k] for k in idx.tolist())
