@@ -2,8 +2,10 @@
 
 Only county-level place, category, kind, item, quantity, urgency, deadline and coverage leave
 this module: never the household, its members, the officers' notes or the exact place. A page
-costs a fixed number of queries whatever its size (count, rows with their catalogue items, the
-coverage of the rows, the county names).
+costs a fixed number of queries whatever its size: the rows with their catalogue item names
+(plain columns, no ORM objects), a count capped at ``pager.COUNT_CAP`` rows when the page
+cannot tell the total, the coverage of the rows, and the version of the cached region
+directory (county names and the place filter come from ``regions.directory``).
 """
 
 from __future__ import annotations
@@ -12,17 +14,26 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from flask_sqlalchemy.pagination import Pagination
-from sqlalchemy import case, select
-from sqlalchemy.orm import contains_eager, joinedload
+from markupsafe import Markup
+from sqlalchemy import Select, bindparam, case, func, select
 
 from marketplace.allocations import services as allocations
-from marketplace.catalog.vocab import CATEGORIES, LineKind
+from marketplace.catalog.models import GoodsItem, ServiceType
+from marketplace.catalog.vocab import CATEGORIES, KIND_LABELS, QUALIFICATIONS, LineKind
 from marketplace.extensions import db
 from marketplace.needs.models import BOARD_STATUSES, LineStatus, Need, NeedLine, Urgency
-from marketplace.regions.models import Region, RegionLevel, scope_prefix
+from marketplace.needs.pager import CappedPagination, capped_page
+from marketplace.needs.services import URGENCY_LABELS
+from marketplace.regions import directory
+from marketplace.regions.directory import Place
+from marketplace.regions.models import RegionLevel, scope_prefix
 
 SORTS = ("deadline", "urgency", "newest")
+MAX_PER_PAGE = 100
+#: The statuses as literals, not parameters: a database uses the board's partial indexes
+#: (``models._ON_BOARD``) only when it can see that the query's condition implies theirs.
+ON_BOARD = Need.status.in_(bindparam("board_statuses", [str(s) for s in BOARD_STATUSES],
+                                     expanding=True, literal_execute=True))
 
 
 @dataclass(frozen=True)
@@ -78,22 +89,41 @@ class BoardRow:
         return min(100, int(self.covered * 100 / self.quantity)) if self.quantity else 0
 
 
-def board_query(flt: BoardFilter):
-    """SELECT of the open lines of published needs under ``flt`` (no personal columns)."""
-    query = (select(NeedLine).join(NeedLine.need)
-             .options(contains_eager(NeedLine.need), joinedload(NeedLine.goods_item),
-                      joinedload(NeedLine.service_type))
-             .where(Need.status.in_([str(s) for s in BOARD_STATUSES]),
-                    NeedLine.status == LineStatus.open))
+def place_condition(region: str):
+    """Lines whose county lies in ``region`` (a county, prefecture or province code), as an
+    equality or a range on ``county_code`` that an index serves (a LIKE 'prefix%' is not)."""
+    prefix = scope_prefix(region)
+    if len(prefix) >= 6:
+        return Need.county_code == prefix
+    pad = 6 - len(prefix)
+    return Need.county_code.between(prefix + "0" * pad, prefix + "9" * pad)
+
+
+def _filtered(flt: BoardFilter, *columns) -> Select:
+    """SELECT ``columns`` of the open lines of published needs under ``flt``."""
+    query = (select(*columns).select_from(NeedLine).join(Need, NeedLine.need_id == Need.id)
+             .where(ON_BOARD, NeedLine.status == LineStatus.open))
     if flt.region:
-        query = query.where(Need.county_code.startswith(scope_prefix(flt.region),
-                                                        autoescape=True))
+        query = query.where(place_condition(flt.region))
     if flt.kind:
         query = query.where(NeedLine.kind == flt.kind)
     if flt.category:
         query = query.where(NeedLine.category == flt.category)
     if flt.urgency:
         query = query.where(Need.urgency == flt.urgency)
+    return query
+
+
+def board_query(flt: BoardFilter) -> Select:
+    """The ordered SELECT of the board's columns under ``flt`` (no personal columns: only
+    what a :class:`BoardRow` shows, with the catalogue item's names)."""
+    query = (_filtered(flt, NeedLine.id, Need.county_code, NeedLine.kind, NeedLine.category,
+                       func.coalesce(GoodsItem.name_zh, ServiceType.name_zh),
+                       func.coalesce(GoodsItem.name_en, ServiceType.name_en),
+                       NeedLine.quantity, NeedLine.unit, Need.urgency, Need.deadline,
+                       NeedLine.requires)
+             .outerjoin(GoodsItem, NeedLine.goods_item_id == GoodsItem.id)
+             .outerjoin(ServiceType, NeedLine.service_type_id == ServiceType.id))
     emergency_first = case((Need.urgency == Urgency.emergency, 0), else_=1)
     order = {
         "deadline": (Need.deadline, emergency_first),
@@ -103,61 +133,99 @@ def board_query(flt: BoardFilter):
     return query.order_by(*order, NeedLine.id)
 
 
+def count_query(flt: BoardFilter) -> Select:
+    """The rows the capped count walks. In one county it follows ``ix_needs_board_county``
+    (county, deadline, id): PostgreSQL otherwise bitmap-scans every board need of the county
+    (7,000 at Hunan scale) before it can stop at the cap."""
+    query = _filtered(flt, NeedLine.id)
+    if flt.region and len(scope_prefix(flt.region)) >= 6:
+        query = query.order_by(Need.county_code, Need.deadline, Need.id)
+    return query
+
+
 def covered_by_line(line_ids: list[int]) -> dict[int, Decimal]:
     """How much of each line providers have pledged or delivered (supply's allocations)."""
     return allocations.covered_by_line(line_ids) if line_ids else {}
 
 
+def _county_name(places: dict[str, Place], code: str, locale: str) -> str:
+    parts = [p.display_name(locale) for p in (places.get(code[:4] + "00"), places.get(code))
+             if p is not None]
+    return " · ".join(dict.fromkeys(parts)) or code
+
+
 def county_names(codes: set[str], locale: str) -> dict[str, str]:
-    """Names of counties with their prefecture, in one query."""
-    wanted = codes | {code[:4] + "00" for code in codes}
-    regions = {r.code: r for r in db.session.scalars(select(Region).where(
-        Region.code.in_(sorted(wanted))))}
-    names = {}
-    for code in codes:
-        county = regions.get(code)
-        prefecture = regions.get(code[:4] + "00")
-        parts = [r.display_name(locale) for r in (prefecture, county) if r is not None]
-        names[code] = " · ".join(dict.fromkeys(parts)) or code
-    return names
+    """Names of counties with their prefecture (from the cached region directory)."""
+    places = directory.places()
+    return {code: _county_name(places, code, locale) for code in codes}
 
 
 def board_page(flt: BoardFilter, page: int, per_page: int, locale: str
-               ) -> tuple[Pagination, list[BoardRow]]:
-    """One page of the board, anonymised."""
-    pagination = db.paginate(board_query(flt), page=page, per_page=per_page, max_per_page=100,
-                             error_out=False)
-    lines: list[NeedLine] = list(pagination.items)
-    covered = covered_by_line([line.id for line in lines])
-    names = county_names({line.need.county_code for line in lines}, locale)
-    rows = [_row(line, names[line.need.county_code], covered.get(line.id, Decimal(0)), locale)
-            for line in lines]
+               ) -> tuple[CappedPagination, list[BoardRow]]:
+    """One page of the board, anonymised: the rows, their coverage, and a capped count."""
+    per_page = min(max(per_page, 1), MAX_PER_PAGE)
+    pagination = capped_page(board_query(flt), count_query(flt), page, per_page)
+    covered = covered_by_line([r[0] for r in pagination.items])
+    names = county_names({r[1] for r in pagination.items}, locale)
+    zh = locale.startswith("zh")
+    rows = [BoardRow(line_id=line_id, county_code=county, county_name=names[county],
+                     kind=str(kind), category=category,
+                     item_name=(name_zh if zh else name_en) or "", quantity=quantity,
+                     unit=unit, covered=covered.get(line_id, Decimal(0)), urgency=str(urgency),
+                     deadline=deadline, requires=tuple(requires or ()))
+            for (line_id, county, kind, category, name_zh, name_en, quantity, unit, urgency,
+                 deadline, requires) in pagination.items]
     return pagination, rows
-
-
-def _row(line: NeedLine, county_name: str, covered: Decimal, locale: str) -> BoardRow:
-    item = line.goods_item or line.service_type
-    return BoardRow(
-        line_id=line.id, county_code=line.need.county_code, county_name=county_name,
-        kind=str(line.kind), category=line.category,
-        item_name=item.display_name(locale) if item else "", quantity=line.quantity,
-        unit=line.unit, covered=covered, urgency=str(line.need.urgency),
-        deadline=line.need.deadline, requires=tuple(line.requires or ()))
 
 
 def board_row(line: NeedLine, locale: str) -> BoardRow:
     """The anonymised row of one line (the pledge page shows it)."""
     county = line.need.county_code
-    return _row(line, county_names({county}, locale)[county],
-                covered_by_line([line.id]).get(line.id, Decimal(0)), locale)
+    item = line.goods_item or line.service_type
+    return BoardRow(
+        line_id=line.id, county_code=county, county_name=county_names({county}, locale)[county],
+        kind=str(line.kind), category=line.category,
+        item_name=item.display_name(locale) if item else "", quantity=line.quantity,
+        unit=line.unit, covered=covered_by_line([line.id]).get(line.id, Decimal(0)),
+        urgency=str(line.need.urgency), deadline=line.need.deadline,
+        requires=tuple(line.requires or ()))
+
+
+def board_labels(locale: str) -> dict[str, dict[str, str]]:
+    """The vocabularies the board shows, translated once per language (the lazy strings of
+    ``need_labels`` would be translated again for every row of every request)."""
+    labels = _LABELS.get(locale)
+    if labels is None:
+        labels = {"kind": {str(k): str(v) for k, v in KIND_LABELS.items()},
+                  "category": {k: str(v) for k, v in CATEGORIES.items()},
+                  "urgency": {str(k): str(v) for k, v in URGENCY_LABELS.items()},
+                  "qualification": {k: str(v) for k, v in QUALIFICATIONS.items()}}
+        _LABELS[locale] = labels
+    return labels
+
+
+_LABELS: dict[str, dict[str, dict[str, str]]] = {}
+
+
+def region_options(locale: str, selected: str) -> Markup:
+    """The ``<option>`` elements of the place filter, built once per language: ~150 options
+    rendered by the template would cost more than the rest of the page."""
+    options = directory.memo(("board_place_options", locale), lambda places: [
+        (code, label, Markup('<option value="{0}">{1}</option>').format(code, label))
+        for code, label in region_filter_choices(locale)])
+    return Markup("").join(
+        Markup('<option value="{0}" selected>{1}</option>').format(code, label)
+        if code == selected else html for code, label, html in options)
 
 
 def region_filter_choices(locale: str) -> list[tuple[str, str]]:
-    """Prefectures and counties for the board's place filter."""
-    rows = db.session.scalars(select(Region).where(
-        Region.level.in_([RegionLevel.prefecture, RegionLevel.county])).order_by(Region.code))
-    return [(r.code, ("" if r.level == RegionLevel.prefecture else "— ") + r.display_name(locale))
-            for r in rows]
+    """Prefectures and counties for the board's place filter (cached per language until the
+    region directory changes)."""
+    def build(places: dict[str, Place]) -> list[tuple[str, str]]:
+        return [(p.code, ("" if p.level == RegionLevel.prefecture else "— ")
+                 + p.display_name(locale)) for p in places.values()
+                if p.level in (RegionLevel.prefecture, RegionLevel.county)]
+    return directory.memo(("board_place_choices", locale), build)
 
 
 def public_line(line_id: int) -> NeedLine | None:

@@ -23,10 +23,11 @@ def board_page():
     flt = board.BoardFilter.from_args(request.args)
     page = request.args.get("page", 1, type=int)
     per_page = request.args.get("per_page", current_app.config["PAGE_SIZE"], type=int)
-    pagination, rows = board.board_page(flt, page, per_page, _locale())
+    locale = _locale()
+    pagination, rows = board.board_page(flt, page, per_page, locale)
     return render_template("needs/board.html", pagination=pagination, rows=rows, flt=flt,
-                           regions=board.region_filter_choices(_locale()),
-                           sorts=board.SORTS)
+                           region_options=board.region_options(locale, flt.region),
+                           labels=board.board_labels(locale), sorts=board.SORTS)
 
 
 def _line_or_404(line_id: int):

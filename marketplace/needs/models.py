@@ -7,7 +7,16 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from marketplace.catalog.models import GoodsItem, ServiceType
@@ -49,6 +58,8 @@ class NeedStatus(enum.StrEnum):
 
 #: Statuses in which a need is on the public board and open to pledges.
 BOARD_STATUSES = (NeedStatus.published, NeedStatus.partially_matched)
+#: The same, as the condition of the board's partial indexes (and their migration, 0011).
+_ON_BOARD = "status IN ('published', 'partially_matched')"
 
 
 class LineStatus(enum.StrEnum):
@@ -65,6 +76,12 @@ class Need(TimestampMixin, Base):
     __table_args__ = (
         Index("ix_needs_status_county", "status", "county_code"),
         Index("ix_needs_board", "status", "published_at"),
+        # The public board lists published needs by deadline, across the province or in one
+        # county: partial indexes on the board's statuses give that order without sorting.
+        Index("ix_needs_board_deadline", "deadline", "id",
+              postgresql_where=text(_ON_BOARD), sqlite_where=text(_ON_BOARD)),
+        Index("ix_needs_board_county", "county_code", "deadline", "id",
+              postgresql_where=text(_ON_BOARD), sqlite_where=text(_ON_BOARD)),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -14,6 +14,7 @@ from sqlalchemy import select
 from wtforms import SelectChoice
 
 from marketplace.extensions import db
+from marketplace.regions import directory
 from marketplace.regions.models import CODE_LENGTHS, Region, RegionLevel, scope_prefix
 
 DIVISIONS_CSV = Path(__file__).parent / "data" / "hunan_divisions.csv"
@@ -47,6 +48,7 @@ def load_divisions(path: Path = DIVISIONS_CSV) -> int:
         region.is_urban = row["is_urban"] == "1"
         db.session.add(region)
         db.session.flush()
+    directory.clear()
     return len(rows)
 
 
@@ -104,6 +106,7 @@ def add_region(data: NewRegion) -> Region:
     )
     db.session.add(region)
     db.session.flush()
+    directory.clear()
     return region
 
 
