@@ -26,6 +26,7 @@ FLOOR_RTOL = 1e-7
 MARGIN_ROUNDS = 3
 MARGIN_TIME_LEFT = 0.4
 MARGIN_FACTOR = 1.1  # margin per unit of measured loss
+MARGIN_BUFFER = 0.05  # share of the slack kept on top of the measured loss
 
 
 @dataclass
@@ -62,12 +63,15 @@ def solve_relaxed(cands, a: Arrays, slack: float, balance: bool, budget: Budget,
     stats["lp_coverage"] = c_lp
     floor_c = coverage_floor(c_lp, slack)
     # Rounding indivisible needs loses coverage; later levels keep a margin above the floor for
-    # it, first as measured on the coverage optimum (the loss is about the same at every level).
+    # it, first as measured on the coverage optimum (the loss is about the same at every level),
+    # plus a small buffer, since the measurement only uses the greedy repair.
     margin = 0.0
     room = c_lp - floor_c
+    aim = floor_c + MARGIN_BUFFER * room
     if not a.divisible.all() and room > 0:
         loss = c_lp - _rounded_coverage(classes, z, cands, a, balance, c_lp)
-        margin = min(max(loss, 0.0) * MARGIN_FACTOR, room)
+        if loss > 0:
+            margin = min(loss * MARGIN_FACTOR + MARGIN_BUFFER * room, room)
         stats["rounding_loss"] = loss
 
     has_cost = any(np.any(cl.cost != 0) for cl in classes)
@@ -76,17 +80,19 @@ def solve_relaxed(cands, a: Arrays, slack: float, balance: bool, budget: Budget,
                                                budget, stats, progress)
         z = z if z_level is None else z_level
         proven += levels_proven if step == 0 else []
-        if margin == 0.0 or budget.left() < budget.limit * MARGIN_TIME_LEFT:
+        if margin == 0.0:
             break
         stats["coverage_margin"] = margin
-        short = floor_c - _rounded_coverage(classes, z, cands, a, balance, floor_c)
-        if short <= 0 or margin >= room:
+        if margin >= room or budget.left() < budget.limit * MARGIN_TIME_LEFT:
+            break
+        short = aim - _rounded_coverage(classes, z, cands, a, balance, aim)
+        if short <= 0:
             break
         margin = min(margin + short * MARGIN_FACTOR, room)
     report(progress, "rounding", 0.85)
     x = disaggregate(classes, z, cands, a.q, n_edges)
     exact = bool(np.all(a.divisible)) and all(proven)
-    return _finish(x, cands, a, balance, exact, bound, stats, floor_c, budget,
+    return _finish(x, cands, a, balance, exact, bound, stats, aim, budget,
                    class_values(classes, z, len(a.q)))
 
 
