@@ -15,7 +15,7 @@ cd "$(dirname "$0")/.."
 : "${DATABASE_URL:?set DATABASE_URL to the database to measure}"
 export DATABASE_URL NUANXIN_ENV="${NUANXIN_ENV:-development}"
 CONNECTIONS="${CONNECTIONS:-16}" DURATION="${DURATION:-20s}" THREADS="${THREADS:-2}"
-WORKERS="${WORKERS:-2}" GTHREADS="${GTHREADS:-4}" COUNTY="${COUNTY:-433123}"
+WORKERS="${WORKERS:-2}" GTHREADS="${GTHREADS:-4}" WORKER_CLASS="${WORKER_CLASS:-gthread}" COUNTY="${COUNTY:-433123}"
 CASEWORKER="${CASEWORKER:-caseworker_fenghuang}" KIND="${KIND:-funds}" PAGE="${PAGE:-3}"
 PAGES="${PAGES:-county province household}"
 PY=.venv/bin/python
@@ -25,7 +25,7 @@ BASE="http://127.0.0.1:$PORT"
 WORK="$(mktemp -d /tmp/web_pages.XXXXXX)"
 
 .venv/bin/gunicorn --bind "127.0.0.1:$PORT" --workers "$WORKERS" --threads "$GTHREADS" \
-    --worker-class gthread --log-level warning app:app >"$WORK/gunicorn.log" 2>&1 &
+    --worker-class "$WORKER_CLASS" --log-level warning app:app >"$WORK/gunicorn.log" 2>&1 &
 GUNICORN=$!
 cleanup() { kill "$GUNICORN" 2>/dev/null || true; wait "$GUNICORN" 2>/dev/null || true
             rm -rf "$WORK"; }

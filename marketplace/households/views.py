@@ -136,7 +136,11 @@ def _household_input(form: HouseholdForm) -> HouseholdInput:
 
 
 def _render_household(household: Household, revealed: dict[int, str] | None = None):
-    county = db.session.get(Region, household.county_code)
+    # The household's own region and its county in one query (``household.region`` is then
+    # found in the session without another one).
+    regions = {r.code: r for r in db.session.scalars(select(Region).where(
+        Region.code.in_({household.region_code, household.county_code})))}
+    county = regions.get(household.county_code)
     return render_template(
         "households/view_household.html", household=household, county=county,
         button=ButtonForm(), revealed=revealed or {},

@@ -18,8 +18,15 @@ from markupsafe import Markup
 from sqlalchemy import Select, bindparam, case, func, select
 
 from marketplace.allocations import services as allocations
+from marketplace.catalog.editing import GOODS_UNITS
 from marketplace.catalog.models import GoodsItem, ServiceType
-from marketplace.catalog.vocab import CATEGORIES, KIND_LABELS, QUALIFICATIONS, LineKind
+from marketplace.catalog.vocab import (
+    CATEGORIES,
+    KIND_LABELS,
+    QUALIFICATIONS,
+    SERVICE_UNITS,
+    LineKind,
+)
 from marketplace.extensions import db
 from marketplace.needs.models import BOARD_STATUSES, LineStatus, Need, NeedLine, Urgency
 from marketplace.needs.pager import CappedPagination, capped_page
@@ -89,22 +96,29 @@ class BoardRow:
         return min(100, int(self.covered * 100 / self.quantity)) if self.quantity else 0
 
 
-def place_condition(region: str):
+def place_condition(region: str, by_deadline: bool = False):
     """Lines whose county lies in ``region`` (a county, prefecture or province code), as an
-    equality or a range on ``county_code`` that an index serves (a LIKE 'prefix%' is not)."""
+    equality or a range on ``county_code`` that an index serves (a LIKE 'prefix%' is not).
+
+    ``by_deadline``: for a page in deadline order, a prefecture's or the province's range is
+    written so that no index serves it (``county_code || ''``): the database then walks the
+    deadline index and skips other places, and stops after the page. Through the county
+    index SQLite would take every board need of the prefecture and sort them (8 ms at 100k
+    households, 85 ms for the province)."""
     prefix = scope_prefix(region)
     if len(prefix) >= 6:
         return Need.county_code == prefix
     pad = 6 - len(prefix)
-    return Need.county_code.between(prefix + "0" * pad, prefix + "9" * pad)
+    county = Need.county_code.concat("") if by_deadline else Need.county_code
+    return county.between(prefix + "0" * pad, prefix + "9" * pad)
 
 
-def _filtered(flt: BoardFilter, *columns) -> Select:
+def _filtered(flt: BoardFilter, *columns, by_deadline: bool = False) -> Select:
     """SELECT ``columns`` of the open lines of published needs under ``flt``."""
     query = (select(*columns).select_from(NeedLine).join(Need, NeedLine.need_id == Need.id)
              .where(ON_BOARD, NeedLine.status == LineStatus.open))
     if flt.region:
-        query = query.where(place_condition(flt.region))
+        query = query.where(place_condition(flt.region, by_deadline))
     if flt.kind:
         query = query.where(NeedLine.kind == flt.kind)
     if flt.category:
@@ -121,7 +135,7 @@ def board_query(flt: BoardFilter) -> Select:
                        func.coalesce(GoodsItem.name_zh, ServiceType.name_zh),
                        func.coalesce(GoodsItem.name_en, ServiceType.name_en),
                        NeedLine.quantity, NeedLine.unit, Need.urgency, Need.deadline,
-                       NeedLine.requires)
+                       NeedLine.requires, by_deadline=flt.sort == "deadline")
              .outerjoin(GoodsItem, NeedLine.goods_item_id == GoodsItem.id)
              .outerjoin(ServiceType, NeedLine.service_type_id == ServiceType.id))
     emergency_first = case((Need.urgency == Urgency.emergency, 0), else_=1)
@@ -199,7 +213,9 @@ def board_labels(locale: str) -> dict[str, dict[str, str]]:
         labels = {"kind": {str(k): str(v) for k, v in KIND_LABELS.items()},
                   "category": {k: str(v) for k, v in CATEGORIES.items()},
                   "urgency": {str(k): str(v) for k, v in URGENCY_LABELS.items()},
-                  "qualification": {k: str(v) for k, v in QUALIFICATIONS.items()}}
+                  "qualification": {k: str(v) for k, v in QUALIFICATIONS.items()},
+                  # what the ``unit`` filter shows (catalog.views.unit_label)
+                  "unit": {k: str(v) for k, v in (GOODS_UNITS | SERVICE_UNITS).items()}}
         _LABELS[locale] = labels
     return labels
 

@@ -99,6 +99,9 @@ def is_overdue(need: Need, limits: Limits, now: datetime | None = None) -> bool:
 
 def overdue(needs: list[Need]) -> list[Need]:
     """The needs among ``needs`` that have waited longer than their stage allows."""
+    needs = [n for n in needs if str(n.status) in DEFAULT_STAGE_DAYS]
+    if not needs:
+        return []  # final stages have no limit: no need to load any
     limits = Limits(n.region_code for n in needs)
     now = utcnow()
     return [n for n in needs if is_overdue(n, limits, now)]

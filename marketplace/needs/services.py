@@ -382,12 +382,13 @@ def actor_names(events: list[AuditEvent]) -> dict[int, str]:
 
 
 def needs_of_household(household: Household) -> list[Need]:
-    """All needs of one household, newest first, with their lines."""
-    from sqlalchemy.orm import selectinload
+    """All needs of one household, newest first, with their lines (one query: a household
+    has a few needs of a few lines each)."""
+    from sqlalchemy.orm import joinedload
     return list(db.session.scalars(
         select(Need).where(Need.household_id == household.id)
-        .options(selectinload(Need.lines))
-        .order_by(Need.created_at.desc(), Need.id.desc())))
+        .options(joinedload(Need.lines))
+        .order_by(Need.created_at.desc(), Need.id.desc())).unique())
 
 
 def count_by_status(condition: Any) -> dict[str, int]:

@@ -3,9 +3,10 @@
 Pages that show many places (the public board: a filter with every prefecture and county, a
 county name on every row) read them from here instead of loading ~140 regions per request.
 These levels change only when the division file is loaded again (``flask load-regions``, from
-another process), so each read checks a cheap version — the count and the latest
-``updated_at`` of those rows — and rebuilds when it changed: every server process sees a change
-at its next request. ``clear()`` drops the cache at once in the process that changed regions.
+another process), so reads check a cheap version — the count and the latest ``updated_at`` of
+those rows — at most once a second and rebuild when it changed: every server process sees a
+change within a second. ``clear()`` drops the cache at once in the process that changed
+regions (``load_divisions``, ``add_region``).
 Values derived from the directory (e.g. the board's filter options per language) are kept with
 :func:`memo` and dropped together with it.
 """
@@ -13,11 +14,11 @@ Values derived from the directory (e.g. the board's filter options per language)
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from flask import g, has_request_context
 from sqlalchemy import func, select
 
 from marketplace.extensions import db
@@ -44,6 +45,7 @@ class _Entry:
     version: tuple
     places: dict[str, Place]
     derived: dict[Any, Any]
+    checked: float
 
 
 _lock = threading.Lock()
@@ -58,12 +60,15 @@ def _version() -> tuple:
     return (count, str(latest))
 
 
+#: Seconds during which a checked directory is used without checking its version again.
+CHECK_EVERY = 1.0
+
+
 def _current() -> _Entry:
-    """The directory, its version checked once per request (or per call outside requests)."""
-    if has_request_context():
-        entry = g.get("_region_directory")
-        if entry is None:
-            entry = g._region_directory = _checked()
+    """The directory, its version checked at most every ``CHECK_EVERY`` seconds (a change
+    made in this process clears it at once)."""
+    entry = _entry
+    if entry is not None and time.monotonic() - entry.checked < CHECK_EVERY:
         return entry
     return _checked()
 
@@ -73,12 +78,13 @@ def _checked() -> _Entry:
     version = _version()
     entry = _entry
     if entry is not None and entry.version == version:
+        entry.checked = time.monotonic()
         return entry
     rows = db.session.execute(
         select(Region.code, Region.level, Region.name_zh, Region.name_en)
         .where(Region.level.in_(UPPER_LEVELS)).order_by(Region.code))
     entry = _Entry(version, {code: Place(code, level, zh, en)
-                             for code, level, zh, en in rows}, {})
+                             for code, level, zh, en in rows}, {}, time.monotonic())
     with _lock:
         _entry = entry
     return entry
@@ -106,5 +112,3 @@ def clear() -> None:
     global _entry
     with _lock:
         _entry = None
-    if has_request_context():
-        g.pop("_region_directory", None)

@@ -14,6 +14,12 @@ from marketplace.regions import directory, services
 from marketplace.regions.models import Region, RegionLevel
 
 
+@pytest.fixture(autouse=True)
+def _check_every_time(monkeypatch):
+    """Check the version at every read, as if a second had passed between reads."""
+    monkeypatch.setattr(directory, "CHECK_EVERY", 0)
+
+
 @pytest.fixture
 def queries(app) -> Iterator[list[str]]:
     """Statements run while the test body runs, inside an app context."""
@@ -40,12 +46,17 @@ def test_the_directory_holds_the_province_prefectures_and_counties(queries):
     assert list(places) == sorted(places)
 
 
-def test_a_warm_directory_costs_one_small_query(queries):
+def test_a_warm_directory_costs_one_small_query_at_most_once_a_second(queries, monkeypatch):
     directory.places()
     queries.clear()
     directory.places()
     board.region_filter_choices("en")
     assert len(queries) == 2 and all("count(*)" in q for q in queries)  # the version only
+    monkeypatch.setattr(directory, "CHECK_EVERY", 3600)
+    queries.clear()
+    directory.places()
+    board.region_options("zh_CN", "433123")
+    assert queries == []
 
 
 def test_board_place_filter_lists_prefectures_then_their_counties(queries):

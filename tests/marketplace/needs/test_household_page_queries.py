@@ -1,0 +1,49 @@
+"""The household page with its needs panel runs a small, fixed number of queries."""
+
+from __future__ import annotations
+
+from sqlalchemy import event
+
+from marketplace.extensions import db
+from marketplace.households.models import Household
+from tests.marketplace.needs.factories import en, make_need
+
+
+def _queries(app, client, url: str) -> list[str]:
+    statements: list[str] = []
+
+    def count(conn, cursor, statement, *args):
+        statements.append(statement)
+
+    with app.app_context():
+        engine = db.engine
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        response = client.get(url)
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+    assert response.status_code == 200
+    return statements
+
+
+def test_household_page_queries_do_not_grow_with_needs(app, login, homes):
+    with en(app):
+        make_need(db.session.get(Household, homes["jishou2"]), "published")
+        jishou = db.session.get(Household, homes["jishou"])
+        for status in ("published", "submitted", "draft", "published"):
+            make_need(jishou, status)
+        db.session.commit()
+    c = login("caseworker_jishou")
+    c.get(f"/households/{homes['jishou2']}")
+    small = _queries(app, c, f"/households/{homes['jishou2']}")
+    large = _queries(app, c, f"/households/{homes['jishou']}")
+    assert len(large) == len(small), "\n".join(large)
+    # user, household, its regions, history, members, assessments, cases, needs with their
+    # lines, stage limits, the needs' timelines, their officers' names
+    assert len(large) <= 11, "\n".join(large)
+
+
+def test_household_page_without_waiting_needs_loads_no_stage_limits(app, login, homes):
+    c = login("caseworker_jishou")
+    statements = _queries(app, c, f"/households/{homes['jishou2']}")
+    assert not any("stage_limits" in s for s in statements)
