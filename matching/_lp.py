@@ -144,6 +144,11 @@ class ClassLP:
         status = self._solve(seconds)
         return status, (obj.Value() if status is not None else 0.0)
 
+    def set_group_margins(self, margins: np.ndarray | None) -> None:
+        """Ask every balance row for ``margins[g]`` coverage above ``P_g t`` (None: zero)."""
+        for g, row in enumerate(self.group_rows):
+            row.SetLb(0.0 if margins is None else float(margins[g]))
+
     def multipliers(self) -> tuple[np.ndarray, float, np.ndarray]:
         """Dual values of the last solve: (per offer capacity price, coverage row, per group
         balance row), in GLOP's sign convention. Any multipliers give a valid Lagrangian bound

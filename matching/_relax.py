@@ -89,6 +89,10 @@ def solve_relaxed(cands, a: Arrays, slack: float, balance: bool, budget: Budget,
         if short <= 0:
             break
         margin = min(margin + short * MARGIN_FACTOR, room)
+    if (balance and len(a.group_names) > 1 and not a.divisible.all()
+            and budget.left() >= budget.limit * MARGIN_TIME_LEFT):
+        z = _region_margins(lp, classes, z, cands, a, floor_c + margin, aim, has_cost, budget,
+                            stats)
     report(progress, "rounding", 0.85)
     x = disaggregate(classes, z, cands, a.q, n_edges)
     exact = bool(np.all(a.divisible)) and all(proven)
@@ -124,16 +128,47 @@ def _later_levels(lp: ClassLP, floor_c: float, balance: bool, has_cost: bool, a:
     return z, proven
 
 
-def _rounded_coverage(classes, z, cands, a: Arrays, balance: bool, floor_c: float) -> float:
-    """Coverage after disaggregating ``z``, rounding and the greedy repair up to ``floor_c``."""
+def _rounded(classes, z, cands, a: Arrays, balance: bool, aim: float) -> np.ndarray:
+    """Disaggregate ``z``, round, and repair greedily up to coverage ``aim``."""
     x = make_exact(disaggregate(classes, z, cands, a.q, len(cands)), cands, a.q, a.capacity,
                    a.divisible)
-    missing = floor_c - coverage_of(x, cands, a)
+    missing = aim - coverage_of(x, cands, a)
     if missing > 0:
         x = repair(x, cands, a.q, a.p, a.capacity, a.divisible,
                    repair_order(x, cands, a, balance), need_gain=missing)
         x = make_exact(x, cands, a.q, a.capacity, a.divisible)
-    return coverage_of(x, cands, a)
+    return x
+
+
+def _rounded_coverage(classes, z, cands, a: Arrays, balance: bool, aim: float) -> float:
+    """Coverage after :func:`_rounded`."""
+    return coverage_of(_rounded(classes, z, cands, a, balance, aim), cands, a)
+
+
+def _region_margins(lp: ClassLP, classes, z, cands, a: Arrays, level: float, aim: float,
+                    has_cost: bool, budget: Budget, stats: dict) -> np.ndarray:
+    """One more balance and cost round in which each region's balance row asks for the coverage
+    rounding took from that region (its LP value less its rounded value): rounding losses fall
+    unevenly, and the worst-hit region decides the balance. Kept only when the rounded balance
+    improves and coverage stays at ``aim``."""
+    n_groups = len(a.group_names)
+    x = _rounded(classes, z, cands, a, True, aim)
+    before = float(group_shares(x, cands, a).min())
+    lp_value = np.bincount(a.group, weights=class_values(classes, z, len(a.q)),
+                           minlength=n_groups)
+    got = np.bincount(a.group[cands.need], weights=a.p[cands.need] * cands.fit
+                      / a.q[cands.need] * x, minlength=n_groups)
+    lp.set_group_margins(np.maximum(lp_value - got, 0.0))
+    z_new, _ = _later_levels(lp, level, True, has_cost, a, budget, {}, None)
+    lp.set_group_margins(None)
+    if z_new is None:
+        return z
+    x_new = _rounded(classes, z_new, cands, a, True, aim)
+    after = float(group_shares(x_new, cands, a).min())
+    stats["region_margins"] = {"balance_before": before, "balance_after": after}
+    if after > before and coverage_of(x_new, cands, a) >= min(aim, coverage_of(x, cands, a)):
+        return z_new
+    return z
 
 
 def class_values(classes, z: np.ndarray, n_needs: int) -> np.ndarray:
@@ -160,27 +195,38 @@ def _finish(x, cands, a: Arrays, balance: bool, exact: bool, bound, stats,
             target: np.ndarray | None = None) -> Outcome:
     """Make ``x`` exactly feasible, hand leftover capacity out, and package the outcome.
 
-    Rounding indivisible needs loses coverage; first the components of indivisible needs are
-    re-packed exactly (``_repair.repack``, up to the LP's value, further while coverage is under
-    its floor). Then a greedy repair lifts coverage to its floor through any edge, and what is
-    left goes out through free edges only (cost <= 0 cannot hurt any level): past the floor,
-    coverage bought at a cost would break the cost level.
+    Rounding indivisible needs loses coverage. A greedy repair first lifts coverage to its floor
+    through any edge, worst-served regions first (the worst region decides the balance); then the
+    components of indivisible needs are re-packed exactly (``_repair.repack``: up to the LP's
+    value, further only while coverage is still under its floor); what is left goes out through
+    free edges only (cost <= 0 cannot hurt any level): past the floor, coverage bought at a cost
+    would break the cost level.
     """
     x = make_exact(x, cands, a.q, a.capacity, a.divisible)
     before = coverage_of(x, cands, a)
+    x = _lift_to(x, floor_c, cands, a, balance)
     if budget is not None and target is not None and not a.divisible.all():
-        x = repack(x, cands, a, target, budget,
-                   np.inf if floor_c is None else floor_c - before, stats)
-        x = make_exact(x, cands, a.q, a.capacity, a.divisible)
-    missing = np.inf if floor_c is None else floor_c - coverage_of(x, cands, a)
-    if missing > 0:
-        x = repair(x, cands, a.q, a.p, a.capacity, a.divisible, repair_order(x, cands, a, balance),
-                   need_gain=None if floor_c is None else missing)
+        missing = np.inf if floor_c is None else floor_c - coverage_of(x, cands, a)
+        x = repack(x, cands, a, target, budget, missing, stats)
+        x = _lift_to(make_exact(x, cands, a.q, a.capacity, a.divisible), floor_c, cands, a,
+                     balance)
     x = repair(x, cands, a.q, a.p, a.capacity, a.divisible, repair_order(x, cands, a, balance),
                free_only=True)
     x = make_exact(x, cands, a.q, a.capacity, a.divisible)
     stats["repair_gain"] = coverage_of(x, cands, a) - before
     return Outcome(x, exact, bound, stats)
+
+
+def _lift_to(x: np.ndarray, floor_c: float | None, cands, a: Arrays,
+             balance: bool) -> np.ndarray:
+    """Greedy repair through any edge until coverage reaches ``floor_c`` (None: as far as it
+    goes)."""
+    missing = np.inf if floor_c is None else floor_c - coverage_of(x, cands, a)
+    if missing <= 0:
+        return x
+    x = repair(x, cands, a.q, a.p, a.capacity, a.divisible, repair_order(x, cands, a, balance),
+               need_gain=None if floor_c is None else missing)
+    return make_exact(x, cands, a.q, a.capacity, a.divisible)
 
 
 def repair_order(x: np.ndarray, cands, a: Arrays, balance: bool) -> np.ndarray:
