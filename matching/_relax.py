@@ -73,6 +73,7 @@ def solve_relaxed(cands, a: Arrays, slack: float, balance: bool, budget: Budget,
         if loss > 0:
             margin = min(loss * MARGIN_FACTOR + MARGIN_BUFFER * room, room)
         stats["rounding_loss"] = loss
+        stats["seconds_coverage_level"] = round(budget.elapsed(), 2)
 
     has_cost = any(np.any(cl.cost != 0) for cl in classes)
     for step in range(MARGIN_ROUNDS):
@@ -94,6 +95,7 @@ def solve_relaxed(cands, a: Arrays, slack: float, balance: bool, budget: Budget,
         z = _region_margins(lp, classes, z, cands, a, floor_c + margin, aim, has_cost, budget,
                             stats)
     report(progress, "rounding", 0.85)
+    stats["seconds_lp_levels"] = round(budget.elapsed(), 2)
     x = disaggregate(classes, z, cands, a.q, n_edges)
     exact = bool(np.all(a.divisible)) and all(proven)
     return _finish(x, cands, a, balance, exact, bound, stats, aim, budget,

@@ -188,3 +188,22 @@ def test_the_margin_lifts_coverage_to_its_floor():
     assert out.stats["coverage_margin"] > 0
     assert result.objectives["coverage"] >= 0.9 * out.stats["lp_coverage"] - 1e-9
     assert result.bounds["coverage"] == pytest.approx(40 / 3 + 5)
+
+
+def test_region_margins_ask_each_balance_row_for_more():
+    """Two regions share 10 units of funds for needs of 10: balance 0.5 each; asking region 1
+    for 0.2 more coverage than P_1 t lowers the best t to 0.4 (0.6 + 0.4 = all capacity)."""
+    p = problem([need("A", kind="funds", quantity=10, region="430102"),
+                 need("B", kind="funds", quantity=10, region="430103")],
+                [offer("O", kind="funds", capacity=10)], policy={"coverage_slack": 0})
+    cands, a = candidate_edges(p), problem_arrays(p)
+    classes = build_classes(cands, a.q, a.p, a.group, a.divisible)
+    lp = ClassLP(classes, a.capacity, len(a.group_names), a.group_priority)
+    lp.coverage(5.0)
+    assert lp.balance(0.0, 5.0) == (True, pytest.approx(0.5))
+    margins = np.zeros(len(a.group_names))
+    margins[a.group_names.index("430102")] = 0.2
+    lp.set_group_margins(margins)
+    assert lp.balance(0.0, 5.0) == (True, pytest.approx(0.4))
+    lp.set_group_margins(None)
+    assert lp.balance(0.0, 5.0) == (True, pytest.approx(0.5))
