@@ -25,7 +25,8 @@ BASE="http://127.0.0.1:$PORT"
 WORK="$(mktemp -d /tmp/web_pages.XXXXXX)"
 
 .venv/bin/gunicorn --bind "127.0.0.1:$PORT" --workers "$WORKERS" --threads "$GTHREADS" \
-    --worker-class "$WORKER_CLASS" --log-level warning app:app >"$WORK/gunicorn.log" 2>&1 &
+    --worker-class "$WORKER_CLASS" ${GUNICORN_ARGS:-} --log-level warning app:app \
+    >"$WORK/gunicorn.log" 2>&1 &
 GUNICORN=$!
 cleanup() { kill "$GUNICORN" 2>/dev/null || true; wait "$GUNICORN" 2>/dev/null || true
             rm -rf "$WORK"; }

@@ -55,9 +55,19 @@ DUPLICATE_RACE = _l("Someone registered one of these ID numbers at the same mome
                     "Search for it and try again.")
 
 
+_translated: dict[str, dict] = {}
+
+
 @bp.app_context_processor
 def household_labels():
-    return {"household_labels": LABELS}
+    # Translated once per language: a lazy string is translated again at every use.
+    locale = str(get_locale())
+    labels = _translated.get(locale)
+    if labels is None:
+        labels = _translated[locale] = {
+            name: {code: str(label) for code, label in vocabulary.items()}
+            for name, vocabulary in LABELS.items()}
+    return {"household_labels": labels}
 
 
 def _region_choices(user: User) -> list[SelectChoice]:

@@ -50,13 +50,25 @@ register_nav("needs.board_page", _l("Need board"),
              public=True)
 
 
+NEED_LABELS = {
+    "status": services.STATUS_LABELS, "cause": services.CAUSE_LABELS,
+    "urgency": services.URGENCY_LABELS, "kind": KIND_LABELS, "category": CATEGORIES,
+    "qualification": QUALIFICATIONS, "assistance": services.ASSISTANCE_LABELS,
+    "stage": limits.STAGE_LABELS}
+_translated: dict[str, dict] = {}
+
+
 @bp.app_context_processor
 def need_helpers():
-    return {"need_labels": {
-        "status": services.STATUS_LABELS, "cause": services.CAUSE_LABELS,
-        "urgency": services.URGENCY_LABELS, "kind": KIND_LABELS, "category": CATEGORIES,
-        "qualification": QUALIFICATIONS, "assistance": services.ASSISTANCE_LABELS,
-        "stage": limits.STAGE_LABELS}, "needs_panel": needs_panel}
+    # Translated once per language: a lazy string is translated again at every use (pages
+    # such as the household page show dozens of them).
+    locale = _locale()
+    labels = _translated.get(locale)
+    if labels is None:
+        labels = _translated[locale] = {
+            name: {code: str(label) for code, label in vocabulary.items()}
+            for name, vocabulary in NEED_LABELS.items()}
+    return {"need_labels": labels, "needs_panel": needs_panel}
 
 
 def needs_panel(household: Household) -> dict:

@@ -47,3 +47,21 @@ def test_household_page_without_waiting_needs_loads_no_stage_limits(app, login, 
     c = login("caseworker_jishou")
     statements = _queries(app, c, f"/households/{homes['jishou2']}")
     assert not any("stage_limits" in s for s in statements)
+
+
+def test_labels_translated_once_per_language_follow_each_reader(app, login, homes):
+    with en(app):
+        make_need(db.session.get(Household, homes["jishou"]), "published")
+        db.session.commit()
+    c = login("caseworker_jishou")
+    url = f"/households/{homes['jishou']}"
+    for _ in range(2):  # the second round reads the labels cached by the first
+        zh = c.get(url, headers={"Accept-Language": "zh-CN"}).get_data(as_text=True)
+        english = c.get(url, headers={"Accept-Language": "en"}).get_data(as_text=True)
+        assert "户主" in zh and "资金" in zh and "已发布" in zh
+        assert ">Head<" in english and "Funds" in english and "Published" in english
+        assert "户主" not in english and "资金" not in english
+        board_zh = c.get("/board", headers={"Accept-Language": "zh-CN"}).get_data(as_text=True)
+        board_en = c.get("/board", headers={"Accept-Language": "en"}).get_data(as_text=True)
+        assert "资金" in board_zh and "Funds" not in board_zh
+        assert "Funds" in board_en and "资金" not in board_en
