@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from functools import lru_cache
 
 from markupsafe import Markup
 from sqlalchemy import Select, bindparam, case, func, select
@@ -174,11 +175,19 @@ def county_names(codes: set[str], locale: str) -> dict[str, str]:
     return {code: _county_name(places, code, locale) for code in codes}
 
 
+@lru_cache(maxsize=1024)
+def _statements(flt: BoardFilter) -> tuple[Select, Select]:
+    """The rows and count SELECTs of a filter, built once: building them costs as much as
+    running them (statements are immutable, so threads share them safely)."""
+    return board_query(flt), count_query(flt)
+
+
 def board_page(flt: BoardFilter, page: int, per_page: int, locale: str
                ) -> tuple[CappedPagination, list[BoardRow]]:
     """One page of the board, anonymised: the rows, their coverage, and a capped count."""
     per_page = min(max(per_page, 1), MAX_PER_PAGE)
-    pagination = capped_page(board_query(flt), count_query(flt), page, per_page)
+    rows_query, counted = _statements(flt)
+    pagination = capped_page(rows_query, counted, page, per_page)
     covered = covered_by_line([r[0] for r in pagination.items])
     names = county_names({r[1] for r in pagination.items}, locale)
     zh = locale.startswith("zh")
