@@ -142,3 +142,112 @@ def _swap_scan(dense: Dense, at: np.ndarray, room: np.ndarray) -> int:
         touched[oi] = touched[oj] = True
         applied += 1
     return applied
+
+
+SWAP_TABU_MAX = 500  # served needs up to which tabu search also evaluates swaps
+TENURE_MIN = 5
+TENURE_DIV = 10
+ALPHA_STEP = 1.1
+
+
+def tabu_search(dense: Dense, y: np.ndarray, seconds: float, seed: int = 0,
+                best_cost: float | None = None,
+                max_iterations: int | None = None) -> tuple[np.ndarray, dict]:
+    """Tabu search with strategic oscillation over shift and swap moves (after Diaz and
+    Fernandez's GAP tabu search): capacity may be exceeded at a price alpha per unit, alpha
+    grows while the current point is infeasible and shrinks while it is feasible; a need may
+    not return to an offer it left for a few iterations, unless that yields a new best feasible
+    point. Returns the best capacity-feasible 0/1 vector found (``y`` itself when nothing
+    better) and statistics. Only needs served in ``y`` through an allowed edge move, and only to
+    allowed edges of at least the same coverage weight.
+    """
+    d = dense.d
+    stop = time.monotonic() + seconds
+    rng = np.random.default_rng(seed)
+    served_e = np.flatnonzero(y > 0)
+    movable = dense.edge[d.need[served_e], d.offer[served_e]] == served_e
+    needs = d.need[served_e[movable]]
+    at = d.offer[served_e[movable]].astype(np.int64)
+    k = needs.size
+    if k == 0 or dense.m < 2:
+        return y, {"iterations": 0}
+    cost = dense.cost[needs].astype(np.float64)
+    load_m = dense.load[needs].astype(np.float64)
+    ok = dense.ok[needs] & (dense.w[needs] >= dense.w[needs, at][:, None])
+    load_m[~ok] = 0.0
+    cap = d.cap.astype(np.float64)
+    load = np.bincount(d.offer, weights=d.load * y, minlength=dense.m).astype(np.float64)
+    rows = np.arange(k)
+    cur_cost = float(cost[rows, at].sum())
+    start_cost = cur_cost
+    best = cur_cost if best_cost is None else min(cur_cost, float(best_cost))
+    best_at = at.copy() if cur_cost <= best else None
+    spread = float(np.percentile(np.abs(cost - cost[rows, at][:, None])[ok], 50)) + 1.0
+    alpha = spread / max(float(np.median(load_m[ok])), 1.0)
+    tabu = np.zeros((k, dense.m), dtype=np.int64)
+    swaps = k <= SWAP_TABU_MAX
+    it = 0
+    while time.monotonic() < stop and (max_iterations is None or it < max_iterations):
+        it += 1
+        over = np.maximum(load - cap, 0.0)
+        excess = float(over.sum())
+        l_cur = load_m[rows, at]
+        c_cur = cost[rows, at]
+        # shift i -> o
+        pen_to = np.maximum(load[None, :] + load_m - cap[None, :], 0.0) - over[None, :]
+        pen_from = np.maximum(load[at] - l_cur - cap[at], 0.0) - over[at]
+        pen = pen_to + pen_from[:, None]
+        dc = cost - c_cur[:, None]
+        val = dc + alpha * pen
+        bad = ~ok
+        bad[rows, at] = True
+        new_best = (excess + pen <= 1e-9) & (cur_cost + dc < best - 1e-9)
+        val[bad | ((tabu > it) & ~new_best)] = np.inf
+        i = int(np.argmin(val))
+        move = (val.flat[i], i // dense.m, i % dense.m, -1)
+        if swaps:
+            a = at
+            c_x = cost[:, a]
+            l_x = load_m[:, a]
+            p = np.maximum(load[a][None, :] - l_cur[None, :] + l_x - cap[a][None, :], 0.0) \
+                - over[a][None, :]
+            dcs = c_x + c_x.T - c_cur[:, None] - c_cur[None, :]
+            ok_x = ok[:, a]
+            sbad = ~(ok_x & ok_x.T) | (a[:, None] == a[None, :])
+            ps = p + p.T
+            tb = tabu[:, a] > it
+            nb = (excess + ps <= 1e-9) & (cur_cost + dcs < best - 1e-9)
+            sval = dcs + alpha * ps
+            sval[sbad | ((tb | tb.T) & ~nb)] = np.inf
+            j = int(np.argmin(sval))
+            if sval.flat[j] < move[0]:
+                move = (sval.flat[j], j // k, -1, j % k)
+        if not np.isfinite(move[0]):
+            break
+        _, i, o, j = move
+        tenure = int(rng.integers(TENURE_MIN, TENURE_MIN + max(TENURE_MIN, k // TENURE_DIV)))
+        if j < 0:  # shift
+            old = int(at[i])
+            load[old] -= load_m[i, old]
+            load[o] += load_m[i, o]
+            cur_cost += cost[i, o] - cost[i, old]
+            at[i] = o
+            tabu[i, old] = it + tenure
+        else:  # swap
+            ai, aj = int(at[i]), int(at[j])
+            load[ai] += load_m[j, ai] - load_m[i, ai]
+            load[aj] += load_m[i, aj] - load_m[j, aj]
+            cur_cost += cost[i, aj] + cost[j, ai] - cost[i, ai] - cost[j, aj]
+            at[i], at[j] = aj, ai
+            tabu[i, ai] = tabu[j, aj] = it + tenure
+        feasible = bool(np.all(load <= cap + 1e-9))
+        if feasible and cur_cost < best - 1e-9:
+            best, best_at = cur_cost, at.copy()
+        alpha = alpha / ALPHA_STEP if feasible else alpha * ALPHA_STEP
+    stats = {"iterations": it, "cost_before": start_cost, "cost_after": best}
+    if best_at is None:
+        return y, stats
+    y_new = y.copy()
+    y_new[served_e[movable]] = 0
+    y_new[dense.edge[needs, best_at]] = 1
+    return y_new, stats
