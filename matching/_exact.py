@@ -20,7 +20,6 @@ from ortools.sat.python import cp_model
 from ._common import Arrays, Budget, Progress, report
 from ._gapheur import coverage_start
 from ._lns import improve_cost
-from ._local import Dense, tabu_search
 from ._mip import LevelMIP
 from ._relax import Outcome, solve_relaxed
 from ._scale import scale_capacity, scale_weights
@@ -30,8 +29,6 @@ BALANCE_RESOLUTION = 10 ** 6  # M: the balance level is optimised to 1e-6
 SCIP_MAX_EDGES = 6_000  # cost level also tried with SCIP up to this size
 FULL_SOLVE_MAX_EDGES = 50_000  # cost level starts with a full CP-SAT solve up to this size
 SHORTLIST = 4  # edges per need the LNS may use (least LP reduced cost)
-TABU_SHARE = 0.3  # share of the cost level's time for the first tabu search
-TABU_FIRST_GAP = 0.003  # small models get it only when CP-SAT's gap is above this
 
 
 @dataclass
@@ -210,26 +207,6 @@ def _cost_level(em: ExactModel, cands, a: Arrays, y: np.ndarray, floor_c: int,
             y = y3
         done = status == cp_model.OPTIMAL
         stats["cost_bound_cp_sat"] = solver.best_objective_bound
-        c_now = float(np.dot(d.cost, y))
-        stats["cost_gap_cp_sat"] = (c_now - solver.best_objective_bound) / max(abs(c_now), 1.0)
-    dense = Dense(d, len(a.q), np.ones(len(d.need), dtype=bool)) if Dense.fits(
-        d, len(a.q)) else None
-
-    def polish(y: np.ndarray, seconds: float) -> np.ndarray:
-        """Tabu search from ``y``; its result only when it keeps every floor and costs less."""
-        y_t, st = tabu_search(dense, y, seconds, seed=int(stats.get("tabu_runs", 0)))
-        stats["tabu_runs"] = stats.get("tabu_runs", 0) + 1
-        stats["tabu_iterations"] = stats.get("tabu_iterations", 0) + st["iterations"]
-        if (int(np.dot(d.cost, y_t)) < int(np.dot(d.cost, y)) and _int_feasible(d, y_t, floor_c)
-                and (t_best is None or _balance_ok(d, y_t, t_best))):
-            return y_t
-        return y
-
-    # a hard cost level (CP-SAT's bound still far): tabu search before the exact solvers
-    hard = not small or stats.get("cost_gap_cp_sat", 1.0) > TABU_FIRST_GAP
-    if not done and dense is not None and hard and budget.left() > 1.0:
-        y = polish(y, budget.share(TABU_SHARE))
-        stats["cost_after_tabu"] = int(np.dot(d.cost, y))
     if not done and small and budget.left() > 1.0:
         y_mip, done_mip = _scip_cost(cands, a, d, y, floor_c, t_best, budget.share(0.6))
         stats["scip"] = "proven" if done_mip else ("found" if y_mip is not None else "nothing")
@@ -242,8 +219,7 @@ def _cost_level(em: ExactModel, cands, a: Arrays, y: np.ndarray, floor_c: int,
             y = start
             stats["lp_start"] = True
         y, stats["lns"] = improve_cost(em, y, budget, workers, progress,
-                                       reserve=0.15 if small else 0.0, keep=keep, rc=rc,
-                                       polish=polish if dense is not None else None)
+                                       reserve=0.15 if small else 0.0, keep=keep, rc=rc)
         if small and budget.left() > 0.5:  # a last full solve from the best point: a proof?
             status, y3, solver = em.run(budget.left(), workers, y)
             if y3 is not None and np.dot(d.cost, y3) <= np.dot(d.cost, y):

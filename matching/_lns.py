@@ -23,22 +23,17 @@ START_SIZE = 24  # freed needs in the first step
 EXCHANGE_SHARE = 0.5  # share of steps that move needs only among the chosen offers
 SUB_PARAMS: dict = {}
 GUIDED_SHARE = 0.7  # share of steps drawn by LP reduced cost (when given)
-POLISH_SHARE = 0.5  # share of the LNS time given to the local search, when there is one
-POLISH_BURST = 1.0  # seconds of one local search burst
 
 
 def improve_cost(em, y: np.ndarray, budget: Budget, workers: int, progress: Progress,
                  reserve: float = 0.15, seed: int = 0,
-                 keep: np.ndarray | None = None, rc: np.ndarray | None = None,
-                 polish=None) -> tuple[np.ndarray, dict]:
+                 keep: np.ndarray | None = None,
+                 rc: np.ndarray | None = None) -> tuple[np.ndarray, dict]:
     """Improve the cost of the 0/1 edge vector ``y`` until ``reserve`` of the time is left.
 
     ``keep`` (per edge) limits the edges a freed need may move to; its current edge always stays.
     ``rc`` (per edge, LP reduced costs) guides some steps to the needs whose current edge the LP
     prices worst: with a tight LP, that is where the cost above the optimum sits.
-    ``polish(y, seconds) -> y`` (optional, a local search) gets ``POLISH_SHARE`` of the time, in
-    bursts between sub-solves: it makes the many small moves a sub-solve would spend a step on,
-    and LNS gets it out of its local optima.
 
     Returns the best vector found and statistics (steps, improvements, final size).
     """
@@ -54,22 +49,11 @@ def improve_cost(em, y: np.ndarray, budget: Budget, workers: int, progress: Prog
     balance = em.t is not None
     y = y.copy()
     size = min(START_SIZE, n_needs)
-    steps = improved = polished = 0
+    steps = improved = 0
     stop_at = budget.left() * reserve
     start_left = budget.left()
     cost_start = int(np.dot(d.cost, y))
-    polish_time = sub_time = 0.0
     while budget.left() > stop_at + 0.05 and n_needs > 1:
-        if polish is not None and polish_time < POLISH_SHARE * (polish_time + sub_time) - 1e-9:
-            t0 = budget.elapsed()
-            burst = min(POLISH_BURST, budget.left() - stop_at)
-            y_p = polish(y, burst)
-            if int(np.dot(d.cost, y_p)) < int(np.dot(d.cost, y)):
-                y = y_p
-                polished += 1
-            polish_time += budget.elapsed() - t0
-            continue
-        t0 = budget.elapsed()
         if rc is not None and rng.random() < GUIDED_SHARE:
             free, among = _pick_guided(nrng, d, y, rc, size), None
         else:
@@ -78,7 +62,6 @@ def improve_cost(em, y: np.ndarray, budget: Budget, workers: int, progress: Prog
             break
         seconds = min(SUB_SECONDS, budget.left() - stop_at)
         result = _sub_solve(d, y, free, among, starts, balance, seconds, keep)
-        sub_time += budget.elapsed() - t0
         steps += 1
         if result is None:
             size = max(4, int(size * 0.8))
@@ -93,7 +76,7 @@ def improve_cost(em, y: np.ndarray, budget: Budget, workers: int, progress: Prog
             size = max(4, int(size * 0.8))
         if start_left > 0:
             report(progress, "cost", 0.5 + 0.45 * (1 - budget.left() / start_left))
-    stats = {"steps": steps, "improved": improved, "size": size, "polished": polished,
+    stats = {"steps": steps, "improved": improved, "size": size,
              "cost_before": cost_start, "cost_after": int(np.dot(d.cost, y))}
     return y, stats
 

@@ -16,7 +16,6 @@ import pytest
 from matching._common import problem_arrays
 from matching._exact import int_data
 from matching._gapheur import coverage_start, desirabilities, eject_repair, regret_assign
-from matching._local import Dense, local_search, tabu_search
 from matching.candidates import candidate_edges
 from matching.check import check
 from matching.greedy import baseline
@@ -171,42 +170,3 @@ def test_ejection_places_a_need_by_moving_another():
     y2 = eject_repair(data, 2, y, np.ones(len(data.need), dtype=bool))
     assert_feasible(data, y2)
     assert y2.tolist() == [0, 1, 1, 0]
-
-
-def test_local_search_lowers_cost_and_keeps_every_need_served():
-    d, n = gap_data(5, 10, 300, 1.1)
-    allowed = np.ones(len(d.need), dtype=bool)
-    y = regret_assign(d, n, desirabilities(d)[1], allowed)  # lightest first: costly
-    y2, moves = local_search(Dense(d, n, allowed), y, seconds=30)
-    assert_feasible(d, y2)
-    assert moves > 0
-    assert np.array_equal(np.bincount(d.need, weights=y2, minlength=n),
-                          np.bincount(d.need, weights=y, minlength=n))
-    assert int(np.dot(d.cost, y2)) < int(np.dot(d.cost, y))
-
-
-def test_tabu_search_returns_a_cheaper_feasible_assignment_of_every_need():
-    d, n = gap_data(6, 6, 60, 1.05)
-    allowed = np.ones(len(d.need), dtype=bool)
-    y = regret_assign(d, n, desirabilities(d)[1], allowed)
-    assert y.sum() == n
-    y2, stats = tabu_search(Dense(d, n, allowed), y, seconds=30, max_iterations=3000)
-    assert stats["iterations"] == 3000
-    assert_feasible(d, y2)
-    assert y2.sum() == n
-    assert int(np.dot(d.cost, y2)) < int(np.dot(d.cost, y))
-
-
-def test_tabu_search_keeps_needs_on_edges_of_at_least_their_weight():
-    """Two offers; J0 has fit 1 on A0 and 0.5 on A1 (cheaper): it must not move to A1."""
-    d = doc([need("J0", kind="services", category="gap", quantity=1, divisible=False)],
-            [offer("A0", kind="services", category="gap", capacity=5),
-             offer("A1", kind="services", category="gap", capacity=5)],
-            [edge("J0", "A0", cost=10), edge("J0", "A1", cost=1, fit=0.5)], dict(GAP_POLICY))
-    p = parse_problem(d)
-    data = int_data(candidate_edges(p), problem_arrays(p))
-    y = np.array([1, 0], dtype=np.int64)
-    y2, _ = tabu_search(Dense(data, 1, np.ones(2, dtype=bool)), y, seconds=5, max_iterations=50)
-    assert y2.tolist() == [1, 0]
-    r = solve(p, time_limit_s=5, workers=1)
-    assert [(a.need, a.offer) for a in r.allocations] == [("J0", "A0")]
