@@ -58,7 +58,7 @@ class NeedStatus(enum.StrEnum):
 
 #: Statuses in which a need is on the public board and open to pledges.
 BOARD_STATUSES = (NeedStatus.published, NeedStatus.partially_matched)
-#: The same, as the condition of the board's partial indexes (and their migration, 0011).
+#: The same, as the condition of the board's partial indexes (migrations 0011 and 0012).
 _ON_BOARD = "status IN ('published', 'partially_matched')"
 
 
@@ -81,6 +81,16 @@ class Need(TimestampMixin, Base):
         Index("ix_needs_board_deadline", "deadline", "id",
               postgresql_where=text(_ON_BOARD), sqlite_where=text(_ON_BOARD)),
         Index("ix_needs_board_county", "county_code", "deadline", "id",
+              postgresql_where=text(_ON_BOARD), sqlite_where=text(_ON_BOARD)),
+        # The board's other sorts: urgency ('emergency' sorts before 'normal'), then deadline;
+        # newest published first (migration 0012).
+        Index("ix_needs_board_urgency", "urgency", "deadline", "id",
+              postgresql_where=text(_ON_BOARD), sqlite_where=text(_ON_BOARD)),
+        Index("ix_needs_board_county_urgency", "county_code", "urgency", "deadline", "id",
+              postgresql_where=text(_ON_BOARD), sqlite_where=text(_ON_BOARD)),
+        Index("ix_needs_board_published", "published_at", "id",
+              postgresql_where=text(_ON_BOARD), sqlite_where=text(_ON_BOARD)),
+        Index("ix_needs_board_county_published", "county_code", "published_at", "id",
               postgresql_where=text(_ON_BOARD), sqlite_where=text(_ON_BOARD)),
     )
 

@@ -139,19 +139,40 @@ def test_queries_per_page_are_few_and_fixed(app, client, spread, monkeypatch):
     assert sizes == [3, 2]  # a page that shows the end needs no count
 
 
+BOARD_INDEXES = {
+    "ix_needs_board_deadline": ["deadline", "id"],
+    "ix_needs_board_county": ["county_code", "deadline", "id"],
+    "ix_needs_board_urgency": ["urgency", "deadline", "id"],
+    "ix_needs_board_county_urgency": ["county_code", "urgency", "deadline", "id"],
+    "ix_needs_board_published": ["published_at", "id"],
+    "ix_needs_board_county_published": ["county_code", "published_at", "id"],
+}
+
+
 def test_board_partial_indexes_exist(app):
     with app.app_context():
         indexes = {ix["name"]: ix for ix in inspect(db.engine).get_indexes("needs")}
-    assert indexes["ix_needs_board_deadline"]["column_names"] == ["deadline", "id"]
-    assert indexes["ix_needs_board_county"]["column_names"] == ["county_code", "deadline", "id"]
-    for name in ("ix_needs_board_deadline", "ix_needs_board_county"):
+    for name, columns in BOARD_INDEXES.items():
+        assert indexes[name]["column_names"] == columns
         where = str(next(iter(indexes[name]["dialect_options"].values())))
         assert "published" in where and "partially_matched" in where
 
 
+def test_urgency_values_sort_emergency_first():
+    """The urgency sort orders by the column (so that an index serves it), which puts
+    emergencies first only as long as their value sorts first."""
+    from marketplace.needs.models import Urgency
+    assert sorted(u.value for u in Urgency)[0] == Urgency.emergency.value
+
+
 @pytest.mark.parametrize("flt, index", [
     (board.BoardFilter(kind="funds"), "ix_needs_board_deadline"),
+    (board.BoardFilter(region="433100", kind="funds"), "ix_needs_board_deadline"),
     (board.BoardFilter(region="433123", kind="funds"), "ix_needs_board_county"),
+    (board.BoardFilter(sort="urgency"), "ix_needs_board_urgency"),
+    (board.BoardFilter(region="433123", sort="urgency"), "ix_needs_board_county_urgency"),
+    (board.BoardFilter(sort="newest"), "ix_needs_board_published"),
+    (board.BoardFilter(region="433123", sort="newest"), "ix_needs_board_county_published"),
 ])
 def test_sqlite_can_read_the_board_through_its_partial_indexes(app, flt, index):
     """SQLite uses a partial index only when it sees that the query implies the index's
@@ -178,7 +199,7 @@ def test_sqlite_can_read_the_board_through_its_partial_indexes(app, flt, index):
     assert index in plan
 
 
-def test_migration_0011_adds_and_drops_the_indexes(tmp_path):
+def test_migrations_0011_and_0012_add_and_drop_the_indexes(tmp_path):
     from flask_migrate import downgrade, upgrade
 
     from marketplace import create_app
@@ -186,11 +207,14 @@ def test_migration_0011_adds_and_drops_the_indexes(tmp_path):
                       "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'm.db'}"})
     with app.app_context():
         upgrade(revision="heads")
-        assert {"ix_needs_board_deadline", "ix_needs_board_county"} <= _index_names()
+        assert set(BOARD_INDEXES) <= _index_names()
+        downgrade(revision="0011")
+        assert {"ix_needs_board_deadline", "ix_needs_board_county"} == (
+            set(BOARD_INDEXES) & _index_names())
         downgrade(revision="0010")
-        assert not {"ix_needs_board_deadline", "ix_needs_board_county"} & _index_names()
+        assert not set(BOARD_INDEXES) & _index_names()
         upgrade(revision="heads")
-        assert {"ix_needs_board_deadline", "ix_needs_board_county"} <= _index_names()
+        assert set(BOARD_INDEXES) <= _index_names()
         db.session.remove()
         db.engine.dispose()
 
