@@ -5,8 +5,9 @@
 #   DATABASE_URL=... benchmarks/web_pages.sh
 #
 # The database must hold the demo accounts and the scale data (flask seed-demo, then
-# flask generate-scale --households N). Settings (environment): CONNECTIONS (16), DURATION (20s),
-# THREADS (wrk threads, 2), WORKERS (gunicorn processes, 2), GTHREADS (threads per worker, 4),
+# flask generate-scale --households N, flask db upgrade). Settings (environment): CONNECTIONS
+# (16), DURATION (20s), THREADS (wrk threads, 2), WORKERS (gunicorn processes, 2), GTHREADS
+# (threads per worker, 4), WORKER_CLASS (gthread), GUNICORN_ARGS (e.g. --keep-alive=0),
 # COUNTY (433123, 凤凰县), CASEWORKER (caseworker_fenghuang), KIND (funds), PAGE (3),
 # PAGES (which runs: "county province household").
 # Prints one RESULT line per URL (requests/s, p50/p90/p95/p99) and stops the server on exit.
