@@ -30,7 +30,7 @@ from sqlalchemy import ColumnElement, false, true
 
 from marketplace.accounts.models import Role, User
 from marketplace.extensions import db, login_manager
-from marketplace.regions.models import scope_prefix
+from marketplace.regions.models import scope_prefix, subtree_condition
 
 PUBLIC = "public"
 
@@ -68,7 +68,7 @@ def scope_filter(model: type, user: User) -> ColumnElement[bool]:
         prefix = user_prefix(user)
         if not attr or not prefix:
             return false()
-        return getattr(model, attr).startswith(prefix, autoescape=True)
+        return subtree_condition(getattr(model, attr), prefix)
     if user.role == Role.provider_staff:
         attr = getattr(model, "__scope_organization__", None)
         if not attr or user.organization_id is None:

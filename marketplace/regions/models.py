@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+from typing import Any
 
 from sqlalchemy import CheckConstraint, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -26,6 +27,19 @@ CODE_LENGTHS = {
     RegionLevel.township: 9,
     RegionLevel.village: 12,
 }
+
+
+MAX_CODE_LENGTH = max(CODE_LENGTHS.values())
+
+
+def subtree_condition(column: Any, prefix: str) -> Any:
+    """``column`` lies in the subtree whose codes start with ``prefix``, written as a range
+    (``prefix <= column <= prefix99…9``) that a B-tree index serves whatever the collation,
+    where ``LIKE 'prefix%'`` is served only under the C collation. Exact because codes are
+    digit strings of at most ``MAX_CODE_LENGTH`` characters."""
+    if len(prefix) >= MAX_CODE_LENGTH:
+        return column == prefix
+    return column.between(prefix, prefix + "9" * (MAX_CODE_LENGTH - len(prefix)))
 
 
 def scope_prefix(code: str) -> str:

@@ -97,3 +97,30 @@ def test_access_needs_roles():
     with pytest.raises(ValueError):
         access()
     assert access(PUBLIC)(lambda: None).access_public
+
+
+@pytest.mark.parametrize("username", ["oversight_hn", "oversight_xx", "caseworker_fenghuang",
+                                      "reviewer_qianzhou", "admin"])
+def test_scope_filter_selects_exactly_the_users_subtree(app, demo, username):
+    """The list filter (a range an index serves) agrees with the per-object rule, down to
+    townships and villages, and never reaches a neighbouring code with the same digits."""
+    from marketplace.accounts.models import User
+    from marketplace.common.access import in_scope, scope_filter
+    from marketplace.regions.models import Region, RegionLevel
+
+    with app.app_context():
+        extra = [("433101001001", RegionLevel.village, "433101001"),
+                 ("433101002", RegionLevel.township, "433101"),
+                 ("433122001", RegionLevel.township, "433122")]
+        for code, level, parent in extra:
+            db.session.add(Region(code=code, name_zh=code, name_en=code, level=level,
+                                  parent_code=parent))
+        db.session.flush()
+        user = db.session.scalar(select(User).where(User.username == username))
+        listed = set(db.session.scalars(select(Region.code).where(scope_filter(Region, user))))
+        everything = db.session.scalars(select(Region)).all()
+        assert listed == {r.code for r in everything if in_scope(user, r)}
+        assert listed  # every demo user sees at least its own region
+        if username == "reviewer_qianzhou":  # a township: itself and its village only
+            assert listed == {"433101001", "433101001001"}
+        db.session.rollback()
