@@ -26,7 +26,6 @@ from sqlalchemy.exc import IntegrityError
 from wtforms import SelectChoice
 
 from marketplace.accounts.models import Role, User
-from marketplace.audit.services import events_for
 from marketplace.common.access import access, user_prefix
 from marketplace.common.forms import ButtonForm
 from marketplace.common.ui import register_nav
@@ -45,6 +44,7 @@ from marketplace.households.queries import (  # importing it registers the dashb
     search_households,
 )
 from marketplace.households.services import HouseholdError, HouseholdInput
+from marketplace.needs.panel import needs_panel
 from marketplace.regions.models import Region
 
 bp = Blueprint("households", __name__)
@@ -151,12 +151,15 @@ def _render_household(household: Household, revealed: dict[int, str] | None = No
     regions = {r.code: r for r in db.session.scalars(select(Region).where(
         Region.code.in_({household.region_code, household.county_code})))}
     county = regions.get(household.county_code)
+    # The needs panel's data, loaded here: its query of the needs' timelines also brings the
+    # household's own registry history (one query for both).
+    panel = needs_panel(household)
     return render_template(
         "households/view_household.html", household=household, county=county,
         button=ButtonForm(), revealed=revealed or {},
         may_edit=current_user.role == Role.caseworker,
         may_reveal=services.may_read_full_number(current_user, household),
-        history=events_for("households", household.id))
+        history=panel["history"], needs_panel_data=panel)
 
 
 @bp.get("/households/<int:household_id>")

@@ -137,6 +137,9 @@ class NeedLine(Base):
             " OR (kind = 'services' AND service_type_id IS NOT NULL AND goods_item_id IS NULL)",
             name="kind_item"),
         Index("ix_need_lines_board", "kind", "category"),
+        # Covers the board's capped count in one county (need -> its open lines of a kind):
+        # index-only, no table lookups (migration 0013).
+        Index("ix_need_lines_need_kind_status", "need_id", "kind", "status", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

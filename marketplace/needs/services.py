@@ -15,7 +15,7 @@ from decimal import Decimal
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select, update
+from sqlalchemy import and_, func, or_, select, update
 
 from marketplace.accounts.models import Role, User
 from marketplace.audit.models import AuditEvent
@@ -359,17 +359,32 @@ def refresh_match_status(actor: User | None, need: Need,
 
 def timelines(need_ids: list[int]) -> dict[int, list[AuditEvent]]:
     """The audited history of several needs in one query, oldest first, by need id."""
+    return timelines_and_history(need_ids)[0]
+
+
+def timelines_and_history(need_ids: list[int], household_id: int | None = None
+                          ) -> tuple[dict[int, list[AuditEvent]], list[AuditEvent]]:
+    """The histories of several needs and, with ``household_id``, the household's own registry
+    history, in one query (the household page shows both), oldest first."""
     result: dict[int, list[AuditEvent]] = {need_id: [] for need_id in need_ids}
-    if not need_ids:
-        return result
+    history: list[AuditEvent] = []
+    conditions = []
+    if need_ids:
+        conditions.append(and_(AuditEvent.object_type == Need.__tablename__,
+                               AuditEvent.object_id.in_([str(i) for i in need_ids])))
+    if household_id is not None:
+        conditions.append(and_(AuditEvent.object_type == Household.__tablename__,
+                               AuditEvent.object_id == str(household_id)))
+    if not conditions:
+        return result, history
     rows = db.session.scalars(
-        select(AuditEvent)
-        .where(AuditEvent.object_type == Need.__tablename__,
-               AuditEvent.object_id.in_([str(i) for i in need_ids]))
-        .order_by(AuditEvent.at, AuditEvent.id))
+        select(AuditEvent).where(or_(*conditions)).order_by(AuditEvent.at, AuditEvent.id))
     for event in rows:
-        result[int(event.object_id)].append(event)
-    return result
+        if event.object_type == Need.__tablename__:
+            result[int(event.object_id)].append(event)
+        else:
+            history.append(event)
+    return result, history
 
 
 def actor_names(events: list[AuditEvent]) -> dict[int, str]:

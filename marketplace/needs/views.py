@@ -35,6 +35,7 @@ from marketplace.needs.forms import (
 )
 from marketplace.needs.lines import NeedError, NeedPermissionError
 from marketplace.needs.models import EmergencyGrant, Need, NeedStatus, Urgency
+from marketplace.needs.panel import needs_panel
 from marketplace.needs.standards import advance_limit
 from marketplace.regions.models import Region, RegionLevel
 
@@ -69,16 +70,6 @@ def need_helpers():
             name: {code: str(label) for code, label in vocabulary.items()}
             for name, vocabulary in NEED_LABELS.items()}
     return {"need_labels": labels, "needs_panel": needs_panel}
-
-
-def needs_panel(household: Household) -> dict:
-    """What ``needs/_household_panel.html`` shows for one household (fixed number of queries)."""
-    needs = services.needs_of_household(household)
-    visible = [n for n in needs if in_scope(current_user, n)]
-    overdue = {n.id for n in limits.overdue(visible)}
-    timelines = services.timelines([n.id for n in visible])
-    actors = services.actor_names([e for events in timelines.values() for e in events])
-    return {"needs": visible, "timelines": timelines, "overdue": overdue, "actors": actors}
 
 
 def _locale() -> str:
