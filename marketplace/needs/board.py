@@ -19,6 +19,7 @@ from markupsafe import Markup
 from sqlalchemy import Select, bindparam, case, func, select
 
 from marketplace.allocations import services as allocations
+from marketplace.allocations.models import COMMITTING, Allocation
 from marketplace.catalog.editing import GOODS_UNITS
 from marketplace.catalog.models import GoodsItem, ServiceType
 from marketplace.catalog.vocab import (
@@ -38,6 +39,8 @@ from marketplace.regions.models import RegionLevel, scope_prefix
 
 SORTS = ("deadline", "urgency", "newest")
 MAX_PER_PAGE = 100
+#: Coverage is shown in cents on both databases (PostgreSQL returns a bare 0 for no pledge).
+CENT = Decimal("0.01")
 #: The statuses as literals, not parameters: a database uses the board's partial indexes
 #: (``models._ON_BOARD``) only when it can see that the query's condition implies theirs.
 ON_BOARD = Need.status.in_(bindparam("board_statuses", [str(s) for s in BOARD_STATUSES],
@@ -136,7 +139,7 @@ def board_query(flt: BoardFilter) -> Select:
                        func.coalesce(GoodsItem.name_zh, ServiceType.name_zh),
                        func.coalesce(GoodsItem.name_en, ServiceType.name_en),
                        NeedLine.quantity, NeedLine.unit, Need.urgency, Need.deadline,
-                       NeedLine.requires, by_sort_index=True)
+                       NeedLine.requires, _covered(), by_sort_index=True)
              .outerjoin(GoodsItem, NeedLine.goods_item_id == GoodsItem.id)
              .outerjoin(ServiceType, NeedLine.service_type_id == ServiceType.id))
     emergency_first = case((Need.urgency == Urgency.emergency, 0), else_=1)
@@ -148,6 +151,16 @@ def board_query(flt: BoardFilter) -> Select:
         "newest": (Need.published_at.desc(),),
     }[flt.sort]
     return query.order_by(*order, NeedLine.id)
+
+
+def _covered():
+    """How much of the line providers have pledged or delivered, as a column of the page's
+    SELECT (one index lookup per row instead of a third query; the same sum as
+    ``allocations.covered_by_line``)."""
+    return (select(func.coalesce(func.sum(Allocation.quantity), 0))
+            .where(Allocation.need_line_id == NeedLine.id,
+                   Allocation.status.in_(sorted(str(s) for s in COMMITTING)))
+            .correlate(NeedLine).scalar_subquery())
 
 
 def count_query(flt: BoardFilter) -> Select:
@@ -186,20 +199,20 @@ def _statements(flt: BoardFilter) -> tuple[Select, Select]:
 
 def board_page(flt: BoardFilter, page: int, per_page: int, locale: str
                ) -> tuple[CappedPagination, list[BoardRow]]:
-    """One page of the board, anonymised: the rows, their coverage, and a capped count."""
+    """One page of the board, anonymised: the rows with their coverage, and a capped count
+    (two queries at most)."""
     per_page = min(max(per_page, 1), MAX_PER_PAGE)
     rows_query, counted = _statements(flt)
     pagination = capped_page(rows_query, counted, page, per_page)
-    covered = covered_by_line([r[0] for r in pagination.items])
     names = county_names({r[1] for r in pagination.items}, locale)
     zh = locale.startswith("zh")
     rows = [BoardRow(line_id=line_id, county_code=county, county_name=names[county],
                      kind=str(kind), category=category,
                      item_name=(name_zh if zh else name_en) or "", quantity=quantity,
-                     unit=unit, covered=covered.get(line_id, Decimal(0)), urgency=str(urgency),
+                     unit=unit, covered=Decimal(covered).quantize(CENT), urgency=str(urgency),
                      deadline=deadline, requires=tuple(requires or ()))
             for (line_id, county, kind, category, name_zh, name_en, quantity, unit, urgency,
-                 deadline, requires) in pagination.items]
+                 deadline, requires, covered) in pagination.items]
     return pagination, rows
 
 

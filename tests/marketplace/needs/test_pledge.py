@@ -96,3 +96,25 @@ def test_lines_not_on_the_board_cannot_be_pledged(app, login, homes):
 def test_pledge_page_roles(login, line_and_offer, username, status):
     _need_id, line_id, _offer_id = line_and_offer
     assert login(username).get(f"/board/lines/{line_id}/pledge").status_code == status
+
+
+def test_board_coverage_column_counts_committing_allocations_only(app, login, line_and_offer):
+    """The board reads coverage in its page query; it must equal the allocations area's sum."""
+    from marketplace.allocations.models import AllocationStatus
+    from marketplace.allocations.services import covered_by_line
+    from marketplace.needs.board import BoardFilter, board_page
+
+    _need_id, line_id, offer_id = line_and_offer
+    provider = login("provider_staff")
+    for quantity in ("1", "2"):
+        provider.post(f"/board/lines/{line_id}/pledge",
+                      {"offer_id": str(offer_id), "quantity": quantity}, headers=EN)
+    with app.app_context():
+        first = db.session.query(Allocation).order_by(Allocation.id).first()
+        first.status = AllocationStatus.cancelled  # released: no longer covers the line
+        db.session.commit()
+        _pagination, rows = board_page(BoardFilter(), 1, 100, "en")
+        by_line = {row.line_id: row.covered for row in rows}
+        assert by_line[line_id] == Decimal("2.00")
+        assert by_line == covered_by_line(list(by_line))
+        assert {str(c) for c in by_line.values()} == {"2.00", "0.00"}
