@@ -49,7 +49,7 @@ def build_config(instance_path: Path, overrides: dict | None = None) -> dict:
         "SQLALCHEMY_DATABASE_URI": database_url,
         # No pre-ping: it costs a round trip (three statements on psycopg) at every checkout,
         # i.e. every request; connections are instead replaced after half an hour, before an
-        # idle-timeout on the way could drop them (docs/benchmarks-web.md).
+        # idle-timeout on the way could drop them (docs/benchmarks.md).
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_recycle": 1800},
         "MAX_CONTENT_LENGTH": 5 * 1024 * 1024,
         "SESSION_COOKIE_HTTPONLY": True,

@@ -5,7 +5,7 @@ Revises: 0010
 Create Date: 2026-11-29 05:20:00
 
 The board lists the open lines of published needs by deadline, across the province or in a
-county (docs/benchmarks-web.md). These indexes hold only the needs on the board, so the
+county (docs/benchmarks.md). These indexes hold only the needs on the board, so the
 database reads them in deadline order instead of sorting every published need.
 """
 import sqlalchemy as sa

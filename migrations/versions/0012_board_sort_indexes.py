@@ -5,7 +5,7 @@ Revises: 0011
 Create Date: 2026-11-29 05:45:00
 
 Sorting the board by urgency or by publication read every published need and sorted them:
-750 ms and 410 ms for the province at Hunan scale on PostgreSQL (docs/benchmarks-web.md).
+750 ms and 410 ms for the province at Hunan scale on PostgreSQL (docs/benchmarks.md).
 """
 import sqlalchemy as sa
 from alembic import op

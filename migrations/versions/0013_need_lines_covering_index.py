@@ -6,7 +6,7 @@ Create Date: 2026-11-29 06:55:00
 
 The board counts at most 201 open lines of a kind among the needs of a county; the count
 walks the needs of the county and looks up their lines by need_id, one table lookup per line
-(1.4 ms on PostgreSQL 1.1M, docs/benchmarks-web.md). With kind, status and id in the index the
+(1.4 ms on PostgreSQL 1.1M, docs/benchmarks.md). With kind, status and id in the index the
 count reads the index only.
 """
 from alembic import op

@@ -180,7 +180,7 @@ def test_sqlite_can_read_the_board_through_its_partial_indexes(app, flt, index):
     it fail ("no query solution") when it cannot use the index."""
     with app.app_context():
         if db.engine.dialect.name != "sqlite":
-            pytest.skip("INDEXED BY is SQLite's; PostgreSQL plans are in docs/benchmarks-web.md")
+            pytest.skip("INDEXED BY is SQLite's; PostgreSQL plans are in docs/benchmarks.md")
         seen: list[tuple[str, object]] = []
 
         def grab(conn, cursor, statement, parameters, context, executemany):
