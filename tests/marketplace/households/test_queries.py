@@ -2,30 +2,12 @@
 
 from __future__ import annotations
 
-from contextlib import contextmanager
 from datetime import date, timedelta
-
-from sqlalchemy import event
 
 from marketplace.extensions import db
 from marketplace.households import services
 from tests.marketplace.households.helpers import household_input, member, user
-
-
-@contextmanager
-def counted(app):
-    statements: list[str] = []
-
-    def count(conn, cursor, statement, *args):
-        statements.append(statement)
-
-    with app.app_context():
-        engine = db.engine
-    event.listen(engine, "before_cursor_execute", count)
-    try:
-        yield statements
-    finally:
-        event.remove(engine, "before_cursor_execute", count)
+from tests.marketplace.querycount import counted
 
 
 def _add_households(app, n: int, size: int, start: int) -> list[int]:

@@ -2,26 +2,15 @@
 
 from __future__ import annotations
 
-from sqlalchemy import event
-
 from marketplace.extensions import db
 from marketplace.households.models import Household
 from tests.marketplace.needs.factories import en, make_need
+from tests.marketplace.querycount import counted
 
 
 def _queries(app, client, url: str) -> list[str]:
-    statements: list[str] = []
-
-    def count(conn, cursor, statement, *args):
-        statements.append(statement)
-
-    with app.app_context():
-        engine = db.engine
-    event.listen(engine, "before_cursor_execute", count)
-    try:
+    with counted(app) as statements:
         response = client.get(url)
-    finally:
-        event.remove(engine, "before_cursor_execute", count)
     assert response.status_code == 200
     return statements
 
