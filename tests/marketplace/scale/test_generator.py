@@ -110,3 +110,23 @@ def test_command_reports_counts_and_time(app, demo):
     assert result.exit_code == 0, result.output
     assert "Generated 12 households" in result.output
     assert " s (" in result.output
+
+
+def test_bulk_load_ends_with_fresh_statistics(app, demo):
+    """After generating, the planner has statistics (SQLite: sqlite_stat1; PostgreSQL: the
+    big tables vacuumed and analysed, so index-only scans can skip the table)."""
+    from sqlalchemy import text
+
+    with app.app_context():
+        generate(20, seed=5)
+        if db.engine.dialect.name == "postgresql":
+            rows = db.session.execute(text(
+                "SELECT relname FROM pg_stat_user_tables WHERE relname IN ('needs', "
+                "'need_lines', 'households') AND last_vacuum IS NOT NULL "
+                "AND last_analyze IS NOT NULL")).scalars().all()
+            assert sorted(rows) == ["households", "need_lines", "needs"]
+        else:
+            stats = db.session.execute(text(
+                "SELECT DISTINCT tbl FROM sqlite_stat1 WHERE tbl IN ('needs', 'need_lines')"
+            )).scalars().all()
+            assert sorted(stats) == ["need_lines", "needs"]
