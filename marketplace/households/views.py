@@ -28,6 +28,7 @@ from wtforms import SelectChoice
 from marketplace.accounts.models import Role, User
 from marketplace.common.access import access, user_prefix
 from marketplace.common.forms import ButtonForm
+from marketplace.common.labels import TranslatedLabels
 from marketplace.common.ui import register_nav
 from marketplace.extensions import db
 from marketplace.households import services
@@ -55,19 +56,12 @@ DUPLICATE_RACE = _l("Someone registered one of these ID numbers at the same mome
                     "Search for it and try again.")
 
 
-_translated: dict[str, dict] = {}
+_labels = TranslatedLabels(LABELS)
 
 
 @bp.app_context_processor
 def household_labels():
-    # Translated once per language: a lazy string is translated again at every use.
-    locale = str(get_locale())
-    labels = _translated.get(locale)
-    if labels is None:
-        labels = _translated[locale] = {
-            name: {code: str(label) for code, label in vocabulary.items()}
-            for name, vocabulary in LABELS.items()}
-    return {"household_labels": labels}
+    return {"household_labels": _labels(str(get_locale()))}
 
 
 def _region_choices(user: User) -> list[SelectChoice]:

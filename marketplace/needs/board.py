@@ -29,6 +29,7 @@ from marketplace.catalog.vocab import (
     SERVICE_UNITS,
     LineKind,
 )
+from marketplace.common.labels import TranslatedLabels
 from marketplace.extensions import db
 from marketplace.needs.models import BOARD_STATUSES, LineStatus, Need, NeedLine, Urgency
 from marketplace.needs.pager import CappedPagination, capped_page
@@ -229,22 +230,13 @@ def board_row(line: NeedLine, locale: str) -> BoardRow:
         requires=tuple(line.requires or ()))
 
 
-def board_labels(locale: str) -> dict[str, dict[str, str]]:
-    """The vocabularies the board shows, translated once per language (the lazy strings of
-    ``need_labels`` would be translated again for every row of every request)."""
-    labels = _LABELS.get(locale)
-    if labels is None:
-        labels = {"kind": {str(k): str(v) for k, v in KIND_LABELS.items()},
-                  "category": {k: str(v) for k, v in CATEGORIES.items()},
-                  "urgency": {str(k): str(v) for k, v in URGENCY_LABELS.items()},
-                  "qualification": {k: str(v) for k, v in QUALIFICATIONS.items()},
-                  # what the ``unit`` filter shows (catalog.views.unit_label)
-                  "unit": {k: str(v) for k, v in (GOODS_UNITS | SERVICE_UNITS).items()}}
-        _LABELS[locale] = labels
-    return labels
-
-
-_LABELS: dict[str, dict[str, dict[str, str]]] = {}
+#: The vocabularies the board shows, translated once per language (the lazy strings of
+#: ``need_labels`` would be translated again for every row of every request).
+board_labels = TranslatedLabels({
+    "kind": KIND_LABELS, "category": CATEGORIES, "urgency": URGENCY_LABELS,
+    "qualification": QUALIFICATIONS,
+    # what the ``unit`` filter shows (catalog.views.unit_label)
+    "unit": GOODS_UNITS | SERVICE_UNITS})
 
 
 def region_options(locale: str, selected: str) -> Markup:

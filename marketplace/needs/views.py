@@ -21,6 +21,7 @@ from marketplace.catalog.models import GoodsItem, ServiceType
 from marketplace.catalog.vocab import CATEGORIES, KIND_LABELS, QUALIFICATIONS
 from marketplace.common.access import access, in_scope, scope_filter, user_prefix
 from marketplace.common.forms import choices
+from marketplace.common.labels import TranslatedLabels
 from marketplace.common.ui import register_nav
 from marketplace.extensions import db
 from marketplace.households.models import Household
@@ -56,20 +57,12 @@ NEED_LABELS = {
     "urgency": services.URGENCY_LABELS, "kind": KIND_LABELS, "category": CATEGORIES,
     "qualification": QUALIFICATIONS, "assistance": services.ASSISTANCE_LABELS,
     "stage": limits.STAGE_LABELS}
-_translated: dict[str, dict] = {}
+_need_labels = TranslatedLabels(NEED_LABELS)
 
 
 @bp.app_context_processor
 def need_helpers():
-    # Translated once per language: a lazy string is translated again at every use (pages
-    # such as the household page show dozens of them).
-    locale = _locale()
-    labels = _translated.get(locale)
-    if labels is None:
-        labels = _translated[locale] = {
-            name: {code: str(label) for code, label in vocabulary.items()}
-            for name, vocabulary in NEED_LABELS.items()}
-    return {"need_labels": labels, "needs_panel": needs_panel}
+    return {"need_labels": _need_labels(_locale()), "needs_panel": needs_panel}
 
 
 def _locale() -> str:
