@@ -12,6 +12,8 @@ with a large-neighbourhood search (``_lns.py``).
 
 from __future__ import annotations
 
+import threading
+import time
 from dataclasses import dataclass
 
 import numpy as np
@@ -19,18 +21,11 @@ from ortools.sat.python import cp_model
 
 from ._common import Arrays, Budget, Progress, report
 from ._gapheur import coverage_start
-from ._lns import improve_cost
-from ._mip import LevelMIP
 from ._relax import Outcome, solve_relaxed
 from ._scale import scale_capacity, scale_weights
 
 EXACT_MAX_EDGES = 200_000
 BALANCE_RESOLUTION = 10 ** 6  # M: the balance level is optimised to 1e-6
-SCIP_MAX_EDGES = 6_000  # cost level also tried with SCIP up to this size
-FULL_SOLVE_MAX_EDGES = 50_000  # cost level starts with a full CP-SAT solve up to this size
-SHORTLIST = 4  # edges per need the LNS may use (least LP reduced cost)
-SCIP_SHARE = 0.4  # share of the cost level's time left for SCIP on small models
-PROOF_RESERVE = 0.5  # small models: share of the time after SCIP kept for a last full solve
 
 
 @dataclass
@@ -84,6 +79,21 @@ class ExactModel:
         self.coverage = cp_model.LinearExpr.weighted_sum(self.y, d.w.tolist())
         self.cost = cp_model.LinearExpr.weighted_sum(self.y, d.cost.tolist())
         self.t = None
+        self.stopped = threading.Event()  # set by stop(): no more solves
+        self._lock = threading.Lock()
+        self._active: cp_model.CpSolver | None = None
+
+    def stop(self) -> None:
+        """Stop the running solve and refuse later ones (callable from another thread)."""
+        with self._lock:
+            self.stopped.set()
+            solver = self._active
+        for _ in range(50):  # a stop before the solver's search has started is lost: repeat
+            with self._lock:
+                if self._active is not solver or solver is None:
+                    return
+                solver.stop_search()
+            time.sleep(0.02)
 
     def all_served(self) -> None:
         """Every need with an edge is served, through one of its best-weighted edges."""
@@ -118,7 +128,15 @@ class ExactModel:
         solver = cp_model.CpSolver()
         solver.parameters.max_time_in_seconds = max(0.01, seconds)
         solver.parameters.num_workers = workers
-        status = solver.solve(m)
+        with self._lock:
+            if self.stopped.is_set():
+                return cp_model.UNKNOWN, None, solver
+            self._active = solver
+        try:
+            status = solver.solve(m)
+        finally:
+            with self._lock:
+                self._active = None
         if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
             return status, None, solver
         sol = np.asarray(solver.response_proto.solution, dtype=np.int64)[: len(self.y)]
@@ -136,6 +154,7 @@ def solve_exact(cands, a: Arrays, slack: float, balance: bool, budget: Budget, w
     stats: dict = {"method": "cp-sat", "exact_coefficients": d.exact}
     em = ExactModel(d, len(a.q), len(a.capacity))
     proven = []
+    from ._costlevel import cost_level  # the cost level uses this module's helpers
 
     # Level 1: coverage
     report(progress, "coverage", 0.1)
@@ -185,120 +204,13 @@ def solve_exact(cands, a: Arrays, slack: float, balance: bool, budget: Budget, w
     # Level 3: cost
     if np.any(d.cost != 0) and budget.left() > 0:
         report(progress, "cost", 0.5)
-        y, done = _cost_level(em, cands, a, y, floor_c, t_best, budget, workers, progress, stats)
+        y, done = cost_level(em, cands, a, y, floor_c, t_best, budget, workers, progress, stats)
         proven.append(done)
     elif np.any(d.cost != 0):
         proven.append(False)
 
     x = np.where(y > 0, a.q[cands.need], 0.0)
     return Outcome(x, all(proven) and d.exact, bound, stats)
-
-
-def _cost_level(em: ExactModel, cands, a: Arrays, y: np.ndarray, floor_c: int,
-                t_best: int | None, budget: Budget, workers: int, progress: Progress,
-                stats: dict) -> tuple[np.ndarray, bool]:
-    """Minimise cost: a full CP-SAT solve, then SCIP on small models (it proves GAP-like
-    instances of a few thousand edges far faster than CP-SAT on 2 workers), then LNS."""
-    d = em.d
-    em.model.minimize(em.cost)
-    small = len(d.need) <= SCIP_MAX_EDGES
-    done = False
-    if len(d.need) <= FULL_SOLVE_MAX_EDGES:  # larger models do not even finish presolve in time
-        status, y3, solver = em.run(budget.share(0.2 if small else 0.15), workers, y)
-        if y3 is not None:
-            y = y3
-        done = status == cp_model.OPTIMAL
-        stats["cost_bound_cp_sat"] = solver.best_objective_bound
-    if not done and small and budget.left() > 1.0:
-        y_mip, done_mip = _scip_cost(cands, a, d, y, floor_c, t_best, budget.share(SCIP_SHARE))
-        stats["scip"] = "proven" if done_mip else ("found" if y_mip is not None else "nothing")
-        if y_mip is not None and _int_feasible(d, y_mip, floor_c) and (
-                int(np.dot(d.cost, y_mip)) <= int(np.dot(d.cost, y))):
-            y, done = y_mip, done_mip
-    if not done and budget.left() > 1.0:
-        keep, start, rc = _lp_guidance(cands, a, d, floor_c, t_best, budget.share(0.25))
-        if start is not None and int(np.dot(d.cost, start)) < int(np.dot(d.cost, y)):
-            y = start
-            stats["lp_start"] = True
-        y, stats["lns"] = improve_cost(em, y, budget, workers, progress,
-                                       reserve=PROOF_RESERVE if small else 0.0, keep=keep, rc=rc)
-        if small and budget.left() > 0.5:  # a last full solve from the best point: a proof?
-            # the incumbent's cost as a hard cap: measured on GAP c05200/c10200/b05200, CP-SAT
-            # proves the optimum in 2-25 s with it
-            em.model.add(em.cost <= int(np.dot(d.cost, y)))
-            status, y3, solver = em.run(budget.left(), workers, y)
-            if y3 is not None and np.dot(d.cost, y3) <= np.dot(d.cost, y):
-                y = y3
-            done = status == cp_model.OPTIMAL
-    return y, done
-
-
-def _scip_cost(cands, a: Arrays, d: IntData, y: np.ndarray, floor_c: int, t_best: int | None,
-               seconds: float) -> tuple[np.ndarray | None, bool]:
-    """The cost level as a SCIP MIP with the same floors, started from ``y``."""
-    mip = LevelMIP(cands, a)
-    mip.add_coverage_floor(floor_c / d.w_scale * (1 - 1e-12))
-    if floor_c >= ceiling(d, len(a.q)):
-        mip.add_all_served(_best_edges(d, len(a.q)))
-    if t_best is not None:
-        mip.add_balance_floor(t_best / BALANCE_RESOLUTION * (1 - 1e-9))
-    proven, y_mip = mip.cost_level(seconds, y.astype(np.float64))
-    if proven is None:
-        return None, False
-    return np.round(y_mip).astype(np.int64), bool(proven)
-
-
-def _lp_guidance(cands, a: Arrays, d: IntData, floor_c: int, t_best: int | None,
-                 seconds: float) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None]:
-    """The cost level's LP relaxation, used twice: a shortlist of edges worth trying in LNS
-    (per need, the few with least reduced cost: good assignments rarely use an edge the LP
-    prices far above the others), and a start (the LP's integral part, completed greedily).
-
-    Returns (keep mask, start or None when the LP is not solved in time or its rounding
-    misses a floor, reduced costs or None)."""
-    lp = LevelMIP(cands, a, relax=True)
-    lp.solver.SetSolverSpecificParametersAsString("use_dual_simplex: true")
-    lp.add_coverage_floor(floor_c / d.w_scale * (1 - 1e-12))
-    if floor_c >= ceiling(d, len(a.q)):
-        lp.add_all_served(_best_edges(d, len(a.q)))
-    if t_best is not None:
-        lp.add_balance_floor(t_best / BALANCE_RESOLUTION * (1 - 1e-9))
-    proven, y_lp = lp.cost_level(seconds, None)
-    # without an LP optimum in time, the cost itself ranks the edges
-    rc = lp.reduced_costs() if proven else d.cost.astype(np.float64)
-    keep = np.zeros(len(rc), dtype=bool)
-    starts = cands.starts
-    for n in range(len(a.q)):
-        s, e = int(starts[n]), int(starts[n + 1])
-        if e - s <= SHORTLIST:
-            keep[s:e] = True
-        elif e > s:
-            keep[s + np.argpartition(rc[s:e], SHORTLIST)[:SHORTLIST]] = True
-    if not proven:
-        return keep, None, None
-    start = _round_lp(d, y_lp, len(a.q))
-    ok = _int_feasible(d, start, floor_c) and (t_best is None or _balance_ok(d, start, t_best))
-    return keep, (start if ok else None), rc
-
-
-def _round_lp(d: IntData, y_lp: np.ndarray, n_needs: int) -> np.ndarray:
-    """Needs the LP serves (almost) whole keep that edge; the rest go greedily, cheapest fit."""
-    y = np.zeros(len(d.need), dtype=np.int64)
-    whole = y_lp > 1 - 1e-6
-    y[whole] = 1
-    room = d.cap - np.bincount(d.offer, weights=d.load * y, minlength=len(d.cap)).astype(np.int64)
-    starts = np.searchsorted(d.need, np.arange(n_needs + 1))
-    served = np.zeros(n_needs, dtype=bool)
-    served[d.need[whole]] = True
-    for n in np.flatnonzero(~served).tolist():
-        s, e = int(starts[n]), int(starts[n + 1])
-        fits = np.flatnonzero(d.load[s:e] <= room[d.offer[s:e]])
-        if fits.size == 0:
-            continue
-        k = s + int(fits[np.lexsort((d.cost[s:e][fits], -y_lp[s:e][fits]))[0]])
-        y[k] = 1
-        room[d.offer[k]] -= d.load[k]
-    return y
 
 
 def _balance_ok(d: IntData, y: np.ndarray, t_best: int) -> bool:

@@ -11,6 +11,7 @@ optimal quickly and shrinks when they time out.
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 
 import numpy as np
 from ortools.sat.python import cp_model
@@ -28,12 +29,15 @@ GUIDED_SHARE = 0.7  # share of steps drawn by LP reduced cost (when given)
 def improve_cost(em, y: np.ndarray, budget: Budget, workers: int, progress: Progress,
                  reserve: float = 0.15, seed: int = 0,
                  keep: np.ndarray | None = None,
-                 rc: np.ndarray | None = None) -> tuple[np.ndarray, dict]:
+                 rc: np.ndarray | None = None,
+                 stop: Callable[[], bool] | None = None) -> tuple[np.ndarray, dict]:
     """Improve the cost of the 0/1 edge vector ``y`` until ``reserve`` of the time is left.
 
     ``keep`` (per edge) limits the edges a freed need may move to; its current edge always stays.
     ``rc`` (per edge, LP reduced costs) guides some steps to the needs whose current edge the LP
     prices worst: with a tight LP, that is where the cost above the optimum sits.
+    ``stop`` (optional) ends the search early when it returns True (another method proved the
+    optimum).
 
     Returns the best vector found and statistics (steps, improvements, final size).
     """
@@ -53,7 +57,7 @@ def improve_cost(em, y: np.ndarray, budget: Budget, workers: int, progress: Prog
     stop_at = budget.left() * reserve
     start_left = budget.left()
     cost_start = int(np.dot(d.cost, y))
-    while budget.left() > stop_at + 0.05 and n_needs > 1:
+    while budget.left() > stop_at + 0.05 and n_needs > 1 and not (stop and stop()):
         if rc is not None and rng.random() < GUIDED_SHARE:
             free, among = _pick_guided(nrng, d, y, rc, size), None
         else:

@@ -33,8 +33,9 @@ class LevelMIP:
         integral = (~a.divisible[cands.need] & (not relax)).tolist()
         self.y = [s.IntVar(0, 1, "") if b else s.NumVar(0.0, 1.0, "") for b in integral]
         # a need is served at most once in total
+        self.need_rows: dict[int, pywraplp.Constraint] = {}
         for n in np.flatnonzero(np.diff(cands.starts) > 1).tolist():
-            row = s.Constraint(-INF, 1.0)
+            row = self.need_rows[n] = s.Constraint(-INF, 1.0)
             for k in range(int(cands.starts[n]), int(cands.starts[n + 1])):
                 row.SetCoefficient(self.y[k], 1.0)
         # offer capacity
@@ -93,15 +94,19 @@ class LevelMIP:
             row.SetCoefficient(var, c)
 
     def add_all_served(self, best: np.ndarray) -> None:
-        """Every need with an edge is served whole, through an edge where ``best`` is set."""
+        """Every need with an edge is served whole, through an edge where ``best`` is set (the
+        need's row becomes an equation, other edges are fixed at 0)."""
         starts = self.cands.starts
         for n in np.flatnonzero(np.diff(starts) > 0).tolist():
-            row = self.solver.Constraint(1.0, 1.0)
-            for k in range(int(starts[n]), int(starts[n + 1])):
-                if best[k]:
-                    row.SetCoefficient(self.y[k], 1.0)
-                else:
+            s, e = int(starts[n]), int(starts[n + 1])
+            for k in range(s, e):
+                if not best[k]:
                     self.y[k].SetUb(0.0)
+            row = self.need_rows.get(n)
+            if row is None:  # a single edge
+                self.y[s].SetLb(1.0)
+            else:
+                row.SetLb(1.0)
 
     def add_balance_floor(self, t_min: float) -> None:
         """Keep every group's coverage share >= ``t_min`` from now on."""

@@ -12,10 +12,13 @@ import random
 
 import numpy as np
 import pytest
+from ortools.sat.python import cp_model
 
-from matching._common import problem_arrays
-from matching._exact import int_data
+from matching._common import Budget, problem_arrays
+from matching._costlevel import cost_level
+from matching._exact import ExactModel, _best_edges, best_hint, ceiling, int_data
 from matching._gapheur import coverage_start, desirabilities, eject_repair, regret_assign
+from matching._scipbg import BackgroundScip, cost_mip, solve_cost_mip
 from matching.candidates import candidate_edges
 from matching.check import check
 from matching.greedy import baseline
@@ -170,3 +173,74 @@ def test_ejection_places_a_need_by_moving_another():
     y2 = eject_repair(data, 2, y, np.ones(len(data.need), dtype=bool))
     assert_feasible(data, y2)
     assert y2.tolist() == [0, 1, 1, 0]
+
+
+def exact_parts(d: dict):
+    """(problem, candidates, arrays, integer data) of a problem document."""
+    p = parse_problem(d)
+    cands = candidate_edges(p)
+    a = problem_arrays(p)
+    return p, cands, a, int_data(cands, a)
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_background_scip_proves_the_brute_force_optimum(seed):
+    rng = random.Random(40 + seed)
+    doc_, (use, cost, cap) = random_gap(rng, 3, 6, 1.0)
+    served, best_cost = brute_force(use, cost, cap)
+    if served < 6:
+        pytest.skip("the all-served cost level needs every job assigned")
+    _, cands, a, d = exact_parts(doc_)
+    calls = []
+    bg = BackgroundScip(cost_mip(cands, a, d, ceiling(d, 6), None, _best_edges(d, 6)), 10.0,
+                        lambda: calls.append(1))
+    bg.finished.wait(10.0)
+    y, proven = bg.stop()
+    assert proven and calls == [1]
+    assert_feasible(d, y)
+    assert int(y.sum()) == 6 and int(np.dot(d.cost, y)) == best_cost
+
+
+def test_stopped_exact_model_refuses_to_solve():
+    _, _, a, d = exact_parts(gap_doc([[1, 1]], [[1, 2]], [2]))
+    em = ExactModel(d, len(a.q), len(a.capacity))
+    em.model.minimize(em.cost)
+    status, y, _ = em.run(1.0, 1, None)
+    assert y is not None
+    em.stop()
+    status, y, _ = em.run(1.0, 1, None)
+    assert y is None and status == cp_model.UNKNOWN
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_portfolio_takes_scip_proof_when_cp_sat_is_stopped(seed):
+    """CP-SAT refuses to run (stopped before the level): the level's answer is SCIP's proven
+    optimum, from the start's cost."""
+    rng = random.Random(60 + seed)
+    doc_, (use, cost, cap) = random_gap(rng, 3, 7, 1.0)
+    served, best_cost = brute_force(use, cost, cap)
+    if served < 7:
+        pytest.skip("the all-served cost level needs every job assigned")
+    _, cands, a, d = exact_parts(doc_)
+    em = ExactModel(d, len(a.q), len(a.capacity))
+    y0, _ = best_hint(d, 7)
+    assert int(y0.sum()) == 7
+    em.stop()
+    stats: dict = {}
+    y, done = cost_level(em, cands, a, y0, ceiling(d, 7), None, Budget(10.0), 2, None, stats)
+    assert done and stats["scip"] == "proven"
+    assert int(np.dot(d.cost, y)) == best_cost
+
+
+def test_all_served_mip_serves_a_need_with_a_single_edge():
+    """J0 has one edge (to A0, cost 5); serving it is forced although leaving it out is
+    cheaper."""
+    needs = [need(f"J{j}", kind="services", category="gap", quantity=1, divisible=False)
+             for j in range(2)]
+    offers = [offer(f"A{i}", kind="services", category="gap", capacity=5) for i in range(2)]
+    edges = [edge("J0", "A0", use=1, cost=5), edge("J1", "A0", use=1, cost=1),
+             edge("J1", "A1", use=1, cost=2)]
+    _, cands, a, d = exact_parts(doc(needs, offers, edges, dict(GAP_POLICY)))
+    mip = cost_mip(cands, a, d, ceiling(d, 2), None, _best_edges(d, 2))
+    y, proven = solve_cost_mip(mip, None, 5.0)
+    assert proven and y.tolist() == [1, 1, 0]
