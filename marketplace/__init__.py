@@ -10,6 +10,7 @@ from pathlib import Path
 from flask import Flask
 
 from marketplace.cli import register_cli
+from marketplace.common import readonly
 from marketplace.common.web import init_web, select_locale
 from marketplace.config import build_config
 from marketplace.extensions import babel, bootstrap, csrf, db, login_manager, migrate
@@ -28,6 +29,8 @@ def create_app(config: dict | None = None) -> Flask:
     app.config.update(build_config(Path(app.instance_path), config))
 
     db.init_app(app)
+    with app.app_context():
+        readonly.install(db.engine)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"))
     csrf.init_app(app)
     bootstrap.init_app(app)
