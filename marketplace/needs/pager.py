@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from math import ceil
 from typing import Any
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Integer, Select, func, literal, select
 
 from marketplace.extensions import db
 
@@ -89,7 +89,8 @@ def capped_page(rows: Select, count: Select, page: int, per_page: int,
     cap = COUNT_CAP if cap is None else cap
     page = max(page, 1)
     offset = (page - 1) * per_page
-    fetched = db.session.execute(rows.offset(offset).limit(per_page + 1)).all()
+    fetched = db.session.execute(
+        rows.offset(_literal(offset)).limit(_literal(per_page + 1))).all()
     has_next = len(fetched) > per_page
     items = fetched[:per_page]
     total: int | None
@@ -99,7 +100,14 @@ def capped_page(rows: Select, count: Select, page: int, per_page: int,
         total = None  # rows exist beyond the cap: counting would only say "more"
     else:
         counted = db.session.scalar(
-            select(func.count()).select_from(count.limit(cap + 1).subquery())) or 0
+            select(func.count()).select_from(count.limit(_literal(cap + 1)).subquery())) or 0
         total = counted if counted <= cap else None
     return CappedPagination(page=page, per_page=per_page, items=items, total=total,
                             more_than=cap, has_next=has_next)
+
+
+def _literal(number: int):
+    """LIMIT and OFFSET written into the SQL text rather than bound: PostgreSQL can then reuse
+    one generic plan of a prepared page query (with them bound, it cannot know that only a few
+    rows are wanted, judges a generic plan too costly and plans every execution afresh)."""
+    return literal(number, Integer, literal_execute=True)
