@@ -17,6 +17,7 @@ from flask_migrate import upgrade
 from sqlalchemy import delete, func, text
 
 from marketplace import create_app
+from marketplace.common import cache
 from marketplace.extensions import db
 from marketplace.regions.models import Region
 from marketplace.regions.services import load_divisions
@@ -72,6 +73,7 @@ def _clean_database(request: pytest.FixtureRequest) -> Iterator[None]:
                 db.session.execute(delete(table))
         db.session.commit()
         db.session.remove()
+    cache.clear_all()  # per-process caches of the emptied tables
 
 
 @pytest.fixture

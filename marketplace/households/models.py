@@ -100,7 +100,8 @@ class Household(TimestampMixin, Base):
         enum_type(HouseholdStatus), default=HouseholdStatus.active, index=True)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
 
-    region: Mapped[Region] = relationship()
+    # Joined: every page that shows a household names its place (one query, not two).
+    region: Mapped[Region] = relationship(lazy="joined")
     members: Mapped[list[Person]] = relationship(
         back_populates="household", cascade="all, delete-orphan",
         order_by="Person.id")

@@ -46,6 +46,7 @@ from marketplace.households.queries import (  # importing it registers the dashb
 )
 from marketplace.households.services import HouseholdError, HouseholdInput
 from marketplace.needs.panel import needs_panel
+from marketplace.regions import directory
 from marketplace.regions.models import Region
 
 bp = Blueprint("households", __name__)
@@ -140,11 +141,8 @@ def _household_input(form: HouseholdForm) -> HouseholdInput:
 
 
 def _render_household(household: Household, revealed: dict[int, str] | None = None):
-    # The household's own region and its county in one query (``household.region`` is then
-    # found in the session without another one).
-    regions = {r.code: r for r in db.session.scalars(select(Region).where(
-        Region.code.in_({household.region_code, household.county_code})))}
-    county = regions.get(household.county_code)
+    # The household's own place comes joined with it; its county from the cached directory.
+    county = directory.places().get(household.county_code)
     # The needs panel's data, loaded here: its query of the needs' timelines also brings the
     # household's own registry history (one query for both).
     panel = needs_panel(household)

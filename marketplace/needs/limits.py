@@ -10,11 +10,12 @@ from collections.abc import Iterable
 from datetime import date, datetime, timedelta
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from marketplace.accounts.models import Role, User
 from marketplace.audit.services import record_event
 from marketplace.common.access import in_scope
+from marketplace.common.cache import VersionedCache
 from marketplace.common.models import utcnow
 from marketplace.extensions import db
 from marketplace.needs.lines import NeedError, NeedPermissionError
@@ -52,15 +53,29 @@ def chain(region_code: str) -> list[str]:
     return list(dict.fromkeys([county, county[:4] + "00", PROVINCE]))
 
 
+def _version() -> tuple:
+    count, latest = db.session.execute(
+        select(func.count(), func.max(StageLimit.updated_at))).one()
+    return (count, str(latest))
+
+
+def _load() -> dict[tuple[str, str], int]:
+    return {(code, stage): days for code, stage, days in db.session.execute(
+        select(StageLimit.region_code, StageLimit.stage, StageLimit.days))}
+
+
+#: Every stage limit (a few hundred rows at most: counties, prefectures and the province times
+#: seven stages), cached per process and checked against the table's version once a second.
+_cache: VersionedCache[dict[tuple[str, str], int]] = VersionedCache(_version, _load)
+
+
 class Limits:
-    """The stage limits of many regions, loaded in one query (dashboards check many needs)."""
+    """The stage limits of many regions (dashboards check many needs)."""
 
     def __init__(self, region_codes: Iterable[str]):
         codes = {code for region in region_codes for code in chain(region)}
         self._rows: dict[tuple[str, str], int] = {
-            (row.region_code, row.stage): row.days
-            for row in db.session.scalars(select(StageLimit).where(
-                StageLimit.region_code.in_(sorted(codes))))}
+            key: days for key, days in _cache.get().items() if key[0] in codes}
 
     def days(self, region_code: str, stage: str) -> int:
         for code in chain(region_code):
@@ -134,6 +149,7 @@ def set_stage_limit(actor: User, region_code: str, stage: str, days: int) -> Sta
     else:
         row.days, row.set_by_id = days, actor.id
     db.session.flush()
+    _cache.clear()  # this process sees the change at once, others within a second
     record_event(actor, "stage_limit.set", row, before=before,
                  after={"stage": stage, "days": days})
     return row

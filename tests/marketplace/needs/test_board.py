@@ -124,7 +124,7 @@ def _count_queries(app, client, per_page: int) -> int:
 
 def test_queries_per_page_do_not_grow_with_page_size(app, client, homes, monkeypatch):
     from marketplace.regions import directory
-    monkeypatch.setattr(directory, "CHECK_EVERY", 3600)  # the region directory stays cached
+    monkeypatch.setattr(directory._cache, "check_every", 3600)  # the region directory stays cached
     with en(app):
         household = db.session.get(Household, homes["jishou"])
         for number in range(18):

@@ -63,3 +63,19 @@ def test_overdue_needs_follow_their_regions_limit(app, homes):
         limits.set_stage_limit(user("oversight_xx"), "433101", "submitted", 10)
         assert limits.overdue([need]) == []
         assert limits.due_at(need, limits.Limits(["433101001"])) > utcnow()
+
+
+def test_a_limit_changed_by_another_process_is_seen_once_checked(app, homes, monkeypatch):
+    """Limits are cached per process; a change made elsewhere (here: straight in the table,
+    without this process clearing its cache) shows once the cache checks its version."""
+    from marketplace.needs.models import StageLimit
+    with en(app):
+        limits.set_stage_limit(user("oversight_xx"), "433100", "submitted", 9)
+        db.session.commit()
+        monkeypatch.setattr(limits._cache, "check_every", 3600)
+        assert limits.stage_days("433101001", "submitted") == 9  # warm
+        db.session.execute(update(StageLimit).values(days=11, updated_at=utcnow()))
+        db.session.commit()
+        assert limits.stage_days("433101001", "submitted") == 9  # not checked yet
+        monkeypatch.setattr(limits._cache, "check_every", 0)
+        assert limits.stage_days("433101001", "submitted") == 11

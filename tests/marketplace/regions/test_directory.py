@@ -17,7 +17,7 @@ from marketplace.regions.models import Region, RegionLevel
 @pytest.fixture(autouse=True)
 def _check_every_time(monkeypatch):
     """Check the version at every read, as if a second had passed between reads."""
-    monkeypatch.setattr(directory, "CHECK_EVERY", 0)
+    monkeypatch.setattr(directory._cache, "check_every", 0)
 
 
 @pytest.fixture
@@ -52,7 +52,7 @@ def test_a_warm_directory_costs_one_small_query_at_most_once_a_second(queries, m
     directory.places()
     board.region_filter_choices("en")
     assert len(queries) == 2 and all("count(*)" in q for q in queries)  # the version only
-    monkeypatch.setattr(directory, "CHECK_EVERY", 3600)
+    monkeypatch.setattr(directory._cache, "check_every", 3600)
     queries.clear()
     directory.places()
     board.region_options("zh_CN", "433123")
