@@ -117,7 +117,7 @@ def test_iter_pages(total, page, expected):
 
 
 def test_queries_per_page_are_few_and_fixed(app, client, spread, monkeypatch):
-    monkeypatch.setattr(directory, "CHECK_EVERY", 3600)  # checked by the warm-up request
+    monkeypatch.setattr(directory._cache, "check_every", 3600)  # checked by the warm-up request
     statements: list[str] = []
 
     def count(conn, cursor, statement, parameters, context, executemany):
