@@ -23,6 +23,7 @@ from ._exact import (
     _int_feasible,
     ceiling,
 )
+from ._gapheur import eject_repair, regret_assign
 from ._lns import improve_cost
 from ._mip import LevelMIP
 from ._scipbg import BackgroundScip, cost_mip, solve_cost_mip
@@ -170,9 +171,29 @@ def _lp_guidance(cands, a: Arrays, d: IntData, floor_c: int, t_best: int | None,
             keep[s + np.argpartition(rc[s:e], SHORTLIST)[:SHORTLIST]] = True
     if not proven:
         return keep, None, None
-    start = _round_lp(d, y_lp, len(a.q))
-    ok = _int_feasible(d, start, floor_c) and (t_best is None or _balance_ok(d, start, t_best))
-    return keep, (start if ok else None), rc
+    return keep, _lp_start(d, y_lp, rc, len(a.q), floor_c, t_best, best), rc
+
+
+def _lp_start(d: IntData, y_lp: np.ndarray, rc: np.ndarray, n_needs: int, floor_c: int,
+              t_best: int | None, best: np.ndarray | None) -> np.ndarray | None:
+    """The cheapest start that keeps the floors among roundings of the LP optimum: needs the
+    LP serves whole keep their edge, the few fractional ones (at most one per offer in a
+    basic solution) are placed greedily (``_round_lp``) or by Martello-Toth regret under three
+    desirabilities (LP value, reduced cost, cost), then ejection repair. Measured on GAP
+    e801600 / d801600 / c801600: 180,636 / 98,429 / 16,483 with the greedy alone, 178,832 /
+    97,784 / 16,361 as the best of these (LP 176,781 / 97,034 / 16,283)."""
+    whole = (y_lp > 1 - 1e-6).astype(np.int64)
+    allowed = best if best is not None else np.ones(len(d.need), dtype=bool)
+    with_edge = np.count_nonzero(np.bincount(d.need[allowed], minlength=n_needs))
+    starts = [_round_lp(d, y_lp, n_needs)]
+    for f in (y_lp - 1e-6 * d.cost, -rc, -d.cost.astype(np.float64)):
+        y = regret_assign(d, n_needs, f, allowed, y0=whole * allowed)
+        if np.count_nonzero(y) < with_edge:
+            y = eject_repair(d, n_needs, y, allowed)
+        starts.append(y)
+    ok = [y for y in starts if _int_feasible(d, y, floor_c)
+          and (t_best is None or _balance_ok(d, y, t_best))]
+    return min(ok, key=lambda y: _cost(d, y)) if ok else None
 
 
 def _round_lp(d: IntData, y_lp: np.ndarray, n_needs: int) -> np.ndarray:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 from ortools.sat.python import cp_model
@@ -37,7 +38,9 @@ def improve_cost(em, y: np.ndarray, budget: Budget, workers: int, progress: Prog
     ``rc`` (per edge, LP reduced costs) guides some steps to the needs whose current edge the LP
     prices worst: with a tight LP, that is where the cost above the optimum sits.
     ``stop`` (optional) ends the search early when it returns True (another method proved the
-    optimum).
+    optimum). With ``workers`` >= 2, every step solves two sub-problems at once (disjoint needs,
+    the offers' free capacity split between them) on two threads: CP-SAT releases the GIL, so
+    each runs on its own core.
 
     Returns the best vector found and statistics (steps, improvements, final size).
     """
@@ -51,36 +54,58 @@ def improve_cost(em, y: np.ndarray, budget: Budget, workers: int, progress: Prog
     bounds = np.searchsorted(d.offer[order], np.arange(n_offers + 1))
     edges_of_offer = [order[bounds[o]:bounds[o + 1]] for o in range(n_offers)]
     balance = em.t is not None
+    lanes = 2 if workers >= 2 else 1
+    pool = ThreadPoolExecutor(max_workers=1) if lanes > 1 else None
     y = y.copy()
     size = min(START_SIZE, n_needs)
     steps = improved = 0
     stop_at = budget.left() * reserve
     start_left = budget.left()
     cost_start = int(np.dot(d.cost, y))
-    while budget.left() > stop_at + 0.05 and n_needs > 1 and not (stop and stop()):
-        if rc is not None and rng.random() < GUIDED_SHARE:
-            free, among = _pick_guided(nrng, d, y, rc, size), None
-        else:
-            free, among = _pick_needs(rng, d, y, edges_of_offer, size)
-        if free.size == 0:
-            break
-        seconds = min(SUB_SECONDS, budget.left() - stop_at)
-        result = _sub_solve(d, y, free, among, starts, balance, seconds, keep)
-        steps += 1
-        if result is None:
-            size = max(4, int(size * 0.8))
-            continue
-        new_y, optimal, wall = result
-        if new_y is not None:
-            y = new_y
-            improved += 1
-        if optimal and wall < FAST:
-            size = min(n_needs, size + max(1, size // 8))
-        elif not optimal:
-            size = max(4, int(size * 0.8))
-        if start_left > 0:
-            report(progress, "cost", 0.5 + 0.45 * (1 - budget.left() / start_left))
-    stats = {"steps": steps, "improved": improved, "size": size,
+    try:
+        while budget.left() > stop_at + 0.05 and n_needs > 1 and not (stop and stop()):
+            subs = []
+            taken = np.zeros(0, dtype=np.int64)
+            for _ in range(lanes):
+                if rc is not None and rng.random() < GUIDED_SHARE:
+                    free, among = _pick_guided(nrng, d, y, rc, size), None
+                else:
+                    free, among = _pick_needs(rng, d, y, edges_of_offer, size)
+                free = np.setdiff1d(free, taken)
+                if free.size:
+                    subs.append(_sub_edges(d, y, free, among, starts, keep))
+                    taken = np.union1d(taken, free)
+            if not subs:
+                break
+            rooms = _rooms(d, y, subs)
+            seconds = min(SUB_SECONDS, budget.left() - stop_at)
+            if len(subs) > 1:
+                later = [pool.submit(_sub_solve, d, y, sub, room, balance, seconds)
+                         for sub, room in zip(subs[1:], rooms[1:], strict=True)]
+                results = [_sub_solve(d, y, subs[0], rooms[0], balance, seconds)]
+                results += [f.result() for f in later]
+            else:
+                results = [_sub_solve(d, y, subs[0], rooms[0], balance, seconds)]
+            y = y.copy()
+            for sub, result in zip(subs, results, strict=True):
+                steps += 1
+                if result is None:
+                    size = max(4, int(size * 0.8))
+                    continue
+                new, optimal, wall = result
+                if new is not None:
+                    y[sub] = new
+                    improved += 1
+                if optimal and wall < FAST:
+                    size = min(n_needs, size + max(1, size // (8 * lanes)))
+                elif not optimal:
+                    size = max(4, int(size * 0.8))
+            if start_left > 0:
+                report(progress, "cost", 0.5 + 0.45 * (1 - budget.left() / start_left))
+    finally:
+        if pool is not None:
+            pool.shutdown(wait=True)
+    stats = {"steps": steps, "improved": improved, "size": size, "lanes": lanes,
              "cost_before": cost_start, "cost_after": int(np.dot(d.cost, y))}
     return y, stats
 
@@ -130,21 +155,41 @@ def _pick_needs(rng: random.Random, d, y, edges_of_offer,
     return needs, (np.asarray(chosen, dtype=np.int64) if exchange else None)
 
 
-def _sub_solve(d, y, free: np.ndarray, among: np.ndarray | None, starts, balance: bool,
-               seconds: float, keep: np.ndarray | None = None):
-    """Re-assign the ``free`` needs (to offers in ``among`` when given); returns
-    (new y or None, optimal, wall) or None."""
+def _sub_edges(d, y, free: np.ndarray, among: np.ndarray | None, starts,
+               keep: np.ndarray | None) -> np.ndarray:
+    """The edges of a sub-problem: those of the ``free`` needs (to offers in ``among`` when
+    given, within ``keep`` or in use)."""
     sub = np.concatenate([np.arange(starts[n], starts[n + 1]) for n in free.tolist()])
     if among is not None:
         sub = sub[np.isin(d.offer[sub], among)]
     if keep is not None:
         sub = sub[keep[sub] | (y[sub] > 0)]
+    return sub
+
+
+def _rooms(d, y, subs: list[np.ndarray]) -> list[np.ndarray]:
+    """Per sub-problem, the capacity per offer its needs may use: what they use now plus the
+    offer's free capacity, split evenly between the sub-problems that reach the offer (so any
+    combination of their answers stays within capacity)."""
+    n = len(d.cap)
+    free = d.cap - np.bincount(d.offer, weights=d.load * y, minlength=n).astype(np.int64)
+    reach = np.zeros(n, dtype=np.int64)
+    for sub in subs:
+        reach[np.unique(d.offer[sub])] += 1
+    share = free // np.maximum(reach, 1)
+    rooms = []
+    for i, sub in enumerate(subs):
+        own = np.bincount(d.offer[sub], weights=d.load[sub] * y[sub], minlength=n).astype(np.int64)
+        extra = free - share * (reach - 1) if i == 0 else share  # the first gets the remainder
+        rooms.append(own + np.where(reach > 0, extra, free))
+    return rooms
+
+
+def _sub_solve(d, y, sub: np.ndarray, room: np.ndarray, balance: bool, seconds: float):
+    """Re-assign the needs of the edges ``sub`` within ``room`` (per offer) at least cost,
+    keeping their coverage (and each group's); returns (new values of y[sub] or None when not
+    cheaper, optimal, wall) or None when CP-SAT found nothing."""
     cur = y[sub]
-    # capacity left by the needs that stay
-    fixed_load = np.bincount(d.offer, weights=d.load * y, minlength=len(d.cap)).astype(np.int64)
-    fixed_load -= np.bincount(d.offer[sub], weights=d.load[sub] * cur,
-                              minlength=len(d.cap)).astype(np.int64)
-    room = d.cap - fixed_load
     m = cp_model.CpModel()
     v = [m.new_bool_var("") for _ in range(sub.size)]
     sub_need = d.need[sub]
@@ -186,6 +231,4 @@ def _sub_solve(d, y, free: np.ndarray, among: np.ndarray | None, starts, balance
     optimal = status == cp_model.OPTIMAL
     if int(np.dot(c, new)) >= int(np.dot(c, cur)):
         return None, optimal, solver.wall_time
-    y = y.copy()
-    y[sub] = new
-    return y, optimal, solver.wall_time
+    return new, optimal, solver.wall_time

@@ -15,9 +15,11 @@ import pytest
 from ortools.sat.python import cp_model
 
 from matching._common import Budget, problem_arrays
-from matching._costlevel import cost_level
+from matching._costlevel import _lp_guidance, _round_lp, cost_level
 from matching._exact import ExactModel, _best_edges, best_hint, ceiling, int_data
 from matching._gapheur import coverage_start, desirabilities, eject_repair, regret_assign
+from matching._lns import _rooms, improve_cost
+from matching._mip import LevelMIP
 from matching._scipbg import BackgroundScip, cost_mip, solve_cost_mip
 from matching.candidates import candidate_edges
 from matching.check import check
@@ -244,3 +246,49 @@ def test_all_served_mip_serves_a_need_with_a_single_edge():
     mip = cost_mip(cands, a, d, ceiling(d, 2), None, _best_edges(d, 2))
     y, proven = solve_cost_mip(mip, None, 5.0)
     assert proven and y.tolist() == [1, 1, 0]
+
+
+def test_lns_rooms_split_free_capacity_between_two_sub_problems():
+    """Two sub-problems reaching the same offer: each keeps what its needs use there now, the
+    free capacity is split, and whatever both do, the offer stays within capacity."""
+    # 4 jobs, 2 agents, every use 2; capacity 9 on A0 (J0, J1 there: 4 used, 5 free), 9 on A1
+    _, _, _, d = exact_parts(gap_doc([[2] * 4, [2] * 4], [[1] * 4, [1] * 4], [9, 9]))
+    y = np.zeros(len(d.need), dtype=np.int64)
+    y[[0, 2, 5, 7]] = 1  # J0, J1 on A0; J2, J3 on A1 (edges by need, then agent)
+    sub_a, sub_b = np.array([0, 1, 2, 3]), np.array([4, 5])  # J0 and J1 | J2; J3 stays
+    room_a, room_b = _rooms(d, y, [sub_a, sub_b])
+    # A0: 5 free, split 3 (the remainder goes first) / 2, plus what each uses there now
+    assert room_a.tolist() == [4 + 3, 0 + 3] and room_b.tolist() == [0 + 2, 2 + 2]
+    assert (room_a + room_b).tolist() == [9, 9 - 2]  # J3's load on A1 stays fixed
+    room_only, = _rooms(d, y, [sub_b])
+    assert room_only.tolist() == [0 + 5, 2 + 5]
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_two_lane_lns_keeps_every_need_served_within_capacity(seed):
+    d_, n = gap_data(seed, 6, 120, 1.1)
+    em = ExactModel(d_, n, len(d_.cap))
+    y0, _ = best_hint(d_, n)
+    y, stats = improve_cost(em, y0, Budget(1.5), 2, None, reserve=0.0)
+    assert stats["lanes"] == 2 and stats["steps"] >= 2
+    assert_feasible(d_, y)
+    assert int(y.sum()) == int(y0.sum())
+    assert int(np.dot(d_.cost, y)) <= int(np.dot(d_.cost, y0))
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_lp_start_is_feasible_and_no_worse_than_the_greedy_rounding(seed):
+    d_, n = gap_data(20 + seed, 8, 160, 1.3)
+    p = parse_problem(planted_gap(random.Random(20 + seed), 8, 160, 1.3))
+    cands, a = candidate_edges(p), problem_arrays(p)
+    keep, start, rc = _lp_guidance(cands, a, d_, ceiling(d_, n), None, 10.0)
+    assert start is not None and rc is not None
+    assert_feasible(d_, start)
+    assert int(start.sum()) == n
+    lp = LevelMIP(cands, a, relax=True)
+    lp.add_all_served(_best_edges(d_, n))
+    _, y_lp = lp.cost_level(10.0, None)
+    greedy = _round_lp(d_, y_lp, n)
+    if int(greedy.sum()) == n:  # the greedy rounding is one of the candidates when complete
+        assert int(np.dot(d_.cost, start)) <= int(np.dot(d_.cost, greedy))
+    assert int(np.dot(d_.cost, start)) >= float(np.dot(d_.cost, y_lp)) - 1e-6
