@@ -357,17 +357,23 @@ def refresh_match_status(actor: User | None, need: Need,
 
 # --- reading -----------------------------------------------------------------------------------
 
-def timelines(need_ids: list[int]) -> dict[int, list[AuditEvent]]:
-    """The audited history of several needs in one query, oldest first, by need id."""
-    return timelines_and_history(need_ids)[0]
+@dataclass(frozen=True)
+class Histories:
+    """Audited histories: of needs (by need id), of one household's registry, and the display
+    names of the officers who acted in them."""
+
+    timelines: dict[int, list[AuditEvent]]
+    household: list[AuditEvent]
+    actors: dict[int, str]
 
 
-def timelines_and_history(need_ids: list[int], household_id: int | None = None
-                          ) -> tuple[dict[int, list[AuditEvent]], list[AuditEvent]]:
+def histories(need_ids: list[int], household_id: int | None = None) -> Histories:
     """The histories of several needs and, with ``household_id``, the household's own registry
-    history, in one query (the household page shows both), oldest first."""
-    result: dict[int, list[AuditEvent]] = {need_id: [] for need_id in need_ids}
-    history: list[AuditEvent] = []
+    history, oldest first, with the officers' names: one query (the household page shows all
+    of them)."""
+    timelines: dict[int, list[AuditEvent]] = {need_id: [] for need_id in need_ids}
+    household: list[AuditEvent] = []
+    actors: dict[int, str] = {}
     conditions = []
     if need_ids:
         conditions.append(and_(AuditEvent.object_type == Need.__tablename__,
@@ -376,24 +382,19 @@ def timelines_and_history(need_ids: list[int], household_id: int | None = None
         conditions.append(and_(AuditEvent.object_type == Household.__tablename__,
                                AuditEvent.object_id == str(household_id)))
     if not conditions:
-        return result, history
-    rows = db.session.scalars(
-        select(AuditEvent).where(or_(*conditions)).order_by(AuditEvent.at, AuditEvent.id))
-    for event in rows:
+        return Histories(timelines, household, actors)
+    rows = db.session.execute(
+        select(AuditEvent, User.display_name)
+        .outerjoin(User, User.id == AuditEvent.actor_id)
+        .where(or_(*conditions)).order_by(AuditEvent.at, AuditEvent.id))
+    for event, actor_name in rows:
         if event.object_type == Need.__tablename__:
-            result[int(event.object_id)].append(event)
+            timelines[int(event.object_id)].append(event)
         else:
-            history.append(event)
-    return result, history
-
-
-def actor_names(events: list[AuditEvent]) -> dict[int, str]:
-    """Display names of the officers in ``events``, in one query (timelines show who acted)."""
-    ids = {e.actor_id for e in events if e.actor_id is not None}
-    if not ids:
-        return {}
-    rows = db.session.execute(select(User.id, User.display_name).where(User.id.in_(ids)))
-    return {user_id: name for user_id, name in rows}
+            household.append(event)
+        if event.actor_id is not None:
+            actors[event.actor_id] = actor_name
+    return Histories(timelines, household, actors)
 
 
 def needs_of_household(household: Household) -> list[Need]:

@@ -230,12 +230,12 @@ def _render_need(need: Need, status: int = 200, advance_form: AdvanceForm | None
         except AssessmentError:
             limit = None
     grant = need.grant
-    timeline = services.timelines([need.id])[need.id]
+    found = services.histories([need.id])
     return render_template(
         "needs/view_need.html", need=need, actions=_actions(need), note_form=NoteForm(),
         advance_form=advance_form or AdvanceForm(), decision_form=AdvanceDecisionForm(),
         covered=covered_by_line([line.id for line in need.lines]),
-        timeline=timeline, actors=services.actor_names(timeline), advance_limit=limit,
+        timeline=found.timelines[need.id], actors=found.actors, advance_limit=limit,
         grant=grant,
         may_confirm=grant is not None and emergency.may_confirm(current_user, grant),
         overdue=bool(limits.overdue([need])),

@@ -32,9 +32,9 @@ def test_household_page_queries_do_not_grow_with_needs(app, login, homes, monkey
     large = _queries(app, c, f"/households/{homes['jishou']}")
     assert len(large) == len(small), "\n".join(large)
     # user, household with its place, members, assessments, cases, needs with their lines,
-    # the needs' timelines with the household's history (one query), their officers' names;
+    # the needs' timelines with the household's history and the officers' names (one query);
     # the county and the stage limits come from the per-process caches
-    assert len(large) <= 8, "\n".join(large)
+    assert len(large) <= 7, "\n".join(large)
     assert sum("audit_events" in s for s in large) == 1, "\n".join(large)
 
 
