@@ -10,6 +10,7 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 from marketplace.common.crypto import mask_id_number, mask_phone
+from marketplace.common.i18n import install_template_gettext
 from marketplace.common.ui import nav_items
 
 CSP = (
@@ -64,6 +65,7 @@ def _render_error(code: int, message: str | None = None):
 def init_web(app: Flask) -> None:
     """Register headers, error handlers and template helpers on ``app``."""
     app.after_request(_set_security_headers)
+    install_template_gettext(app)
 
     @app.errorhandler(CSRFError)
     def csrf_error(error):

@@ -1,0 +1,20 @@
+"""Templates translate with the request's catalogue, looked up once per request, and still
+follow a locale forced inside the request (marketplace/common/i18n.py)."""
+
+from __future__ import annotations
+
+from flask import render_template_string
+from flask_babel import force_locale
+
+TEMPLATE = "{{ _('Members') }} · {{ ngettext('%(num)d line', '%(num)d lines', 2) }}"
+
+
+def test_templates_follow_the_request_language_and_a_forced_one(app):
+    with app.test_request_context("/", headers={"Accept-Language": "zh-CN"}):
+        chinese = render_template_string(TEMPLATE)
+        assert chinese.startswith("家庭成员")
+        with force_locale("en"):
+            assert render_template_string(TEMPLATE) == "Members · 2 lines"
+        assert render_template_string(TEMPLATE) == chinese
+    with app.test_request_context("/", headers={"Accept-Language": "en"}):
+        assert render_template_string(TEMPLATE) == "Members · 2 lines"
