@@ -14,6 +14,7 @@ from marketplace.accounts.models import Role
 from marketplace.assessment import services
 from marketplace.assessment.forms import AssessmentForm, CaseForm, CaseStepForm, StandardForm
 from marketplace.assessment.models import Assessment, EligibilityCase
+from marketplace.assessment.panel import assessment_panel
 from marketplace.assessment.working import (
     CASE_STATUS_LABELS,
     CLASS_LABELS,
@@ -40,7 +41,7 @@ register_nav("assessment.public_notice", _l("Public notices"), public=True, orde
 def labels():
     return {"class_labels": CLASS_LABELS, "case_status_labels": CASE_STATUS_LABELS,
             "rule_titles": RULE_TITLES, "working_sentence": sentence,
-            "assessments_for": services.assessments_of, "cases_for": services.cases_of}
+            "assessment_panel": assessment_panel}
 
 
 @dashboard_section

@@ -122,3 +122,11 @@ def test_case_step_by_the_wrong_reviewer_is_refused(ids, login, app):
 
 def test_public_notice_needs_no_login(client):
     assert client.get("/notices").status_code == 200
+
+
+def test_household_page_lists_assessments_and_applications(ids, login):
+    page = login("caseworker_jishou").get(f"/households/{ids['household']}",
+                                          headers=EN).get_data(as_text=True)
+    assert f'href="/assessments/{ids["assessment"]}">v1</a>' in page
+    assert f'href="/cases/{ids["case"]}">#{ids["case"]} ' in page
+    assert "No assessment yet." not in page
