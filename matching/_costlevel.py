@@ -34,6 +34,10 @@ SHORTLIST = 4  # edges per need the LNS may use (least LP reduced cost)
 SCIP_SHARE = 0.4  # sequential: share of the cost level's time left for SCIP on small models
 PROOF_RESERVE = 0.5  # small models: share of the LNS time kept for a last full solve
 FIRST_SHARE = 0.25  # portfolio: share of the time for the first full CP-SAT solve
+# LNS sub-problems solved at once. Two (on two threads, free capacity split) gave 1.6x the steps
+# but per step fewer improvements; on d801600 / d60900 at 60 s (shared machine) they ended
+# 0.50 / 0.59 % above the best known against 0.44 / 0.48 % with one: not used.
+LNS_LANES = 1
 
 
 def cost_level(em: ExactModel, cands, a: Arrays, y: np.ndarray, floor_c: int,
@@ -131,7 +135,7 @@ def _lns_and_proof(em: ExactModel, cands, a: Arrays, y: np.ndarray, floor_c: int
         stats["lp_start"] = True
     y, stats["lns"] = improve_cost(em, y, budget, workers, progress,
                                    reserve=PROOF_RESERVE if proof else 0.0, keep=keep, rc=rc,
-                                   stop=em.stopped.is_set)
+                                   stop=em.stopped.is_set, lanes=LNS_LANES)
     done = False
     if proof and budget.left() > 0.5 and not em.stopped.is_set():
         em.model.add(em.cost <= _cost(d, y))
@@ -178,15 +182,17 @@ def _lp_start(d: IntData, y_lp: np.ndarray, rc: np.ndarray, n_needs: int, floor_
               t_best: int | None, best: np.ndarray | None) -> np.ndarray | None:
     """The cheapest start that keeps the floors among roundings of the LP optimum: needs the
     LP serves whole keep their edge, the few fractional ones (at most one per offer in a
-    basic solution) are placed greedily (``_round_lp``) or by Martello-Toth regret under three
-    desirabilities (LP value, reduced cost, cost), then ejection repair. Measured on GAP
+    basic solution) are placed greedily (``_round_lp``) or by Martello-Toth regret under two
+    desirabilities (LP value, reduced cost), then ejection repair. Measured on GAP
     e801600 / d801600 / c801600: 180,636 / 98,429 / 16,483 with the greedy alone, 178,832 /
-    97,784 / 16,361 as the best of these (LP 176,781 / 97,034 / 16,283)."""
+    98,429 / 16,361 as the best of these (LP 176,781 / 97,034 / 16,283). MTHG by cost gives
+    97,784 on d801600, but LNS from there ended worse (97,464-97,518 against 97,246 before):
+    starts near the LP suit the reduced-cost guided LNS."""
     whole = (y_lp > 1 - 1e-6).astype(np.int64)
     allowed = best if best is not None else np.ones(len(d.need), dtype=bool)
     with_edge = np.count_nonzero(np.bincount(d.need[allowed], minlength=n_needs))
     starts = [_round_lp(d, y_lp, n_needs)]
-    for f in (y_lp - 1e-6 * d.cost, -rc, -d.cost.astype(np.float64)):
+    for f in (y_lp - 1e-6 * d.cost, -rc):
         y = regret_assign(d, n_needs, f, allowed, y0=whole * allowed)
         if np.count_nonzero(y) < with_edge:
             y = eject_repair(d, n_needs, y, allowed)

@@ -31,16 +31,17 @@ def improve_cost(em, y: np.ndarray, budget: Budget, workers: int, progress: Prog
                  reserve: float = 0.15, seed: int = 0,
                  keep: np.ndarray | None = None,
                  rc: np.ndarray | None = None,
-                 stop: Callable[[], bool] | None = None) -> tuple[np.ndarray, dict]:
+                 stop: Callable[[], bool] | None = None,
+                 lanes: int = 1) -> tuple[np.ndarray, dict]:
     """Improve the cost of the 0/1 edge vector ``y`` until ``reserve`` of the time is left.
 
     ``keep`` (per edge) limits the edges a freed need may move to; its current edge always stays.
     ``rc`` (per edge, LP reduced costs) guides some steps to the needs whose current edge the LP
     prices worst: with a tight LP, that is where the cost above the optimum sits.
     ``stop`` (optional) ends the search early when it returns True (another method proved the
-    optimum). With ``workers`` >= 2, every step solves two sub-problems at once (disjoint needs,
-    the offers' free capacity split between them) on two threads: CP-SAT releases the GIL, so
-    each runs on its own core.
+    optimum). With ``lanes`` 2, every step solves two sub-problems at once (disjoint needs, the
+    offers' free capacity split between them) on two threads: CP-SAT releases the GIL, so each
+    runs on its own core (not used by default: see LNS_LANES in ``_costlevel``).
 
     Returns the best vector found and statistics (steps, improvements, final size).
     """
@@ -54,7 +55,7 @@ def improve_cost(em, y: np.ndarray, budget: Budget, workers: int, progress: Prog
     bounds = np.searchsorted(d.offer[order], np.arange(n_offers + 1))
     edges_of_offer = [order[bounds[o]:bounds[o + 1]] for o in range(n_offers)]
     balance = em.t is not None
-    lanes = 2 if workers >= 2 else 1
+    lanes = max(1, min(2, lanes))
     pool = ThreadPoolExecutor(max_workers=1) if lanes > 1 else None
     y = y.copy()
     size = min(START_SIZE, n_needs)

@@ -269,7 +269,7 @@ def test_two_lane_lns_keeps_every_need_served_within_capacity(seed):
     d_, n = gap_data(seed, 6, 120, 1.1)
     em = ExactModel(d_, n, len(d_.cap))
     y0, _ = best_hint(d_, n)
-    y, stats = improve_cost(em, y0, Budget(1.5), 2, None, reserve=0.0)
+    y, stats = improve_cost(em, y0, Budget(1.5), 2, None, reserve=0.0, lanes=2)
     assert stats["lanes"] == 2 and stats["steps"] >= 2
     assert_feasible(d_, y)
     assert int(y.sum()) == int(y0.sum())
