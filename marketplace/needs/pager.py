@@ -107,7 +107,13 @@ def capped_page(rows: Select, count: Select, page: int, per_page: int,
 
 
 def _literal(number: int):
-    """LIMIT and OFFSET written into the SQL text rather than bound: PostgreSQL can then reuse
-    one generic plan of a prepared page query (with them bound, it cannot know that only a few
-    rows are wanted, judges a generic plan too costly and plans every execution afresh)."""
-    return literal(number, Integer, literal_execute=True)
+    """LIMIT and OFFSET: written into the SQL text on PostgreSQL, bound elsewhere.
+
+    PostgreSQL can then reuse one generic plan of a prepared page query (with them bound it
+    cannot know that only a few rows are wanted, judges a generic plan too costly and plans
+    every execution afresh). SQLite does the opposite: with a literal LIMIT its planner sorts
+    every board line of a kind instead of walking the deadline index (90 ms instead of 1 ms
+    for a province-wide page at 100,000 households)."""
+    if db.engine.dialect.name == "postgresql":
+        return literal(number, Integer, literal_execute=True)
+    return number
