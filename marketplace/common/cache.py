@@ -18,6 +18,10 @@ from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
+from sqlalchemy import func, select
+
+from marketplace.extensions import db
+
 T = TypeVar("T")
 
 _instances: weakref.WeakSet[VersionedCache] = weakref.WeakSet()
@@ -27,6 +31,14 @@ def clear_all() -> None:
     """Forget every cached value (tests empty the tables between tests)."""
     for cache in list(_instances):
         cache.clear()
+
+
+def table_version(updated_at, *conditions) -> tuple:
+    """A cheap version of a table's rows (those matching ``conditions``): their count and the
+    latest ``updated_at``; it changes when a row is added, removed or edited."""
+    count, latest = db.session.execute(
+        select(func.count(), func.max(updated_at)).where(*conditions)).one()
+    return (count, str(latest))
 
 
 @dataclass

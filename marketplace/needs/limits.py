@@ -6,16 +6,15 @@ Limits are set per region (county, prefecture or province); the most specific ro
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from datetime import date, datetime, timedelta
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from marketplace.accounts.models import Role, User
 from marketplace.audit.services import record_event
 from marketplace.common.access import in_scope
-from marketplace.common.cache import VersionedCache
+from marketplace.common.cache import VersionedCache, table_version
 from marketplace.common.models import utcnow
 from marketplace.extensions import db
 from marketplace.needs.lines import NeedError, NeedPermissionError
@@ -54,9 +53,7 @@ def chain(region_code: str) -> list[str]:
 
 
 def _version() -> tuple:
-    count, latest = db.session.execute(
-        select(func.count(), func.max(StageLimit.updated_at))).one()
-    return (count, str(latest))
+    return table_version(StageLimit.updated_at)
 
 
 def _load() -> dict[tuple[str, str], int]:
@@ -70,12 +67,11 @@ _cache: VersionedCache[dict[tuple[str, str], int]] = VersionedCache(_version, _l
 
 
 class Limits:
-    """The stage limits of many regions (dashboards check many needs)."""
+    """The stage limits in force (the per-process cache's snapshot: dashboards check many
+    needs against the same one)."""
 
-    def __init__(self, region_codes: Iterable[str]):
-        codes = {code for region in region_codes for code in chain(region)}
-        self._rows: dict[tuple[str, str], int] = {
-            key: days for key, days in _cache.get().items() if key[0] in codes}
+    def __init__(self) -> None:
+        self._rows: dict[tuple[str, str], int] = _cache.get()
 
     def days(self, region_code: str, stage: str) -> int:
         for code in chain(region_code):
@@ -86,7 +82,7 @@ class Limits:
 
 def stage_days(region_code: str, stage: str) -> int:
     """The limit of one stage in one region."""
-    return Limits([region_code]).days(region_code, stage)
+    return Limits().days(region_code, stage)
 
 
 def add_working_days(start: date, days: int) -> date:
@@ -117,14 +113,14 @@ def overdue(needs: list[Need]) -> list[Need]:
     needs = [n for n in needs if str(n.status) in DEFAULT_STAGE_DAYS]
     if not needs:
         return []  # final stages have no limit: no need to load any
-    limits = Limits(n.region_code for n in needs)
+    limits = Limits()
     now = utcnow()
     return [n for n in needs if is_overdue(n, limits, now)]
 
 
 def limits_for(actor: User, region_code: str) -> dict[str, tuple[int, bool]]:
     """Each stage's limit in ``region_code``: (days, whether set on that region itself)."""
-    limits = Limits([region_code])
+    limits = Limits()
     own = {(stage) for (code, stage) in limits._rows if code == region_code}
     return {stage: (limits.days(region_code, stage), stage in own) for stage in DEFAULT_STAGE_DAYS}
 

@@ -239,7 +239,7 @@ def _render_need(need: Need, status: int = 200, advance_form: AdvanceForm | None
         grant=grant,
         may_confirm=grant is not None and emergency.may_confirm(current_user, grant),
         overdue=bool(limits.overdue([need])),
-        due=limits.due_at(need, limits.Limits([need.region_code])),
+        due=limits.due_at(need, limits.Limits()),
         place=db.session.get(Region, need.region_code)), status
 
 

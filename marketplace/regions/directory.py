@@ -16,9 +16,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
-from marketplace.common.cache import VersionedCache
+from marketplace.common.cache import VersionedCache, table_version
 from marketplace.extensions import db
 from marketplace.regions.models import Region, RegionLevel
 
@@ -40,10 +40,7 @@ class Place:
 
 def _version() -> tuple:
     """Changes whenever a province, prefecture or county is added, removed or edited."""
-    count, latest = db.session.execute(
-        select(func.count(), func.max(Region.updated_at))
-        .where(Region.level.in_(UPPER_LEVELS))).one()
-    return (count, str(latest))
+    return table_version(Region.updated_at, Region.level.in_(UPPER_LEVELS))
 
 
 def _load() -> dict[str, Place]:
