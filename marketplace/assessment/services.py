@@ -346,11 +346,6 @@ def stop_benefit(actor: User, case: EligibilityCase, reason: str) -> None:
     _advance(actor, case, CaseStatus.hearing, CaseStatus.stopped, decision_reason=reason.strip())
 
 
-def cases_of(household: Household) -> list[EligibilityCase]:
-    return list(db.session.scalars(select(EligibilityCase).where(
-        EligibilityCase.household_id == household.id).order_by(EligibilityCase.id.desc())))
-
-
 def public_notices(region_prefix: str | None = None) -> list[tuple[EligibilityCase, Household]]:
     """Cases under public notice: the page shows the aid, not the label (R5.5)."""
     query = (select(EligibilityCase, Household)
