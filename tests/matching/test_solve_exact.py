@@ -185,14 +185,20 @@ def exact_parts(d: dict):
     return p, cands, a, int_data(cands, a)
 
 
-@pytest.mark.parametrize("seed", range(3))
-def test_background_scip_proves_the_brute_force_optimum(seed):
-    rng = random.Random(40 + seed)
-    doc_, (use, cost, cap) = random_gap(rng, 3, 6, 1.0)
+def all_served_gap(seed: int, jobs: int):
+    """(optimal cost, candidates, arrays, integer data) of a random 3-agent GAP whose optimum
+    serves all ``jobs`` (the all-served cost level); skips the test otherwise."""
+    doc_, (use, cost, cap) = random_gap(random.Random(seed), 3, jobs, 1.0)
     served, best_cost = brute_force(use, cost, cap)
-    if served < 6:
+    if served < jobs:
         pytest.skip("the all-served cost level needs every job assigned")
     _, cands, a, d = exact_parts(doc_)
+    return best_cost, cands, a, d
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_background_scip_proves_the_brute_force_optimum(seed):
+    best_cost, cands, a, d = all_served_gap(40 + seed, 6)
     calls = []
     bg = BackgroundScip(cost_mip(cands, a, d, ceiling(d, 6), None, _best_edges(d, 6)), 10.0,
                         lambda: calls.append(1))
@@ -218,12 +224,7 @@ def test_stopped_exact_model_refuses_to_solve():
 def test_portfolio_takes_scip_proof_when_cp_sat_is_stopped(seed):
     """CP-SAT refuses to run (stopped before the level): the level's answer is SCIP's proven
     optimum, from the start's cost."""
-    rng = random.Random(60 + seed)
-    doc_, (use, cost, cap) = random_gap(rng, 3, 7, 1.0)
-    served, best_cost = brute_force(use, cost, cap)
-    if served < 7:
-        pytest.skip("the all-served cost level needs every job assigned")
-    _, cands, a, d = exact_parts(doc_)
+    best_cost, cands, a, d = all_served_gap(60 + seed, 7)
     em = ExactModel(d, len(a.q), len(a.capacity))
     y0, _ = best_hint(d, 7)
     assert int(y0.sum()) == 7
