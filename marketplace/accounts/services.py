@@ -15,7 +15,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 
 from marketplace.accounts.models import (
     GOVERNMENT_ROLES,
@@ -135,12 +135,16 @@ def change_password(user: User, current: str, new: str) -> None:
     set_password(user, new)
 
 
+#: Built once: every signed-in request runs it.
+_USER_BY_ID = select(User).where(User.id == bindparam("user_id"))
+
+
 def load_user_from_session(token: str) -> User | None:
     """flask-login loader: ``"<id>:<session token>"``; a rotated token ends the session."""
     user_id, _, session_token = token.partition(":")
     if not user_id.isdigit():
         return None
-    user = db.session.get(User, int(user_id))
+    user = db.session.execute(_USER_BY_ID, {"user_id": int(user_id)}).scalar_one_or_none()
     if user is None or not secrets.compare_digest(user.session_token, session_token):
         return None
     return user

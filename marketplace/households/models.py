@@ -86,6 +86,8 @@ class Household(TimestampMixin, Base):
 
     __tablename__ = "households"
     __scope_region__ = "region_code"
+    #: Every page that loads one household by its URL shows its members.
+    __access_joined__ = ("members",)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     #: Lowest known region where the family lives (village, township or county code).

@@ -15,7 +15,8 @@ from decimal import Decimal
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import Select, and_, bindparam, func, or_, select, update
+from sqlalchemy.orm import joinedload
 
 from marketplace.accounts.models import Role, User
 from marketplace.audit.models import AuditEvent
@@ -367,6 +368,24 @@ class Histories:
     actors: dict[int, str]
 
 
+def _histories_statement(needs: bool, household: bool) -> Select:
+    conditions = []
+    if needs:
+        conditions.append(and_(AuditEvent.object_type == Need.__tablename__,
+                               AuditEvent.object_id.in_(bindparam("need_ids", expanding=True))))
+    if household:
+        conditions.append(and_(AuditEvent.object_type == Household.__tablename__,
+                               AuditEvent.object_id == bindparam("household_id")))
+    return (select(AuditEvent, User.display_name)
+            .outerjoin(User, User.id == AuditEvent.actor_id)
+            .where(or_(*conditions)).order_by(AuditEvent.at, AuditEvent.id))
+
+
+#: Built once (needs only, household only, both): the household page runs one per request.
+_HISTORIES = {(n, h): _histories_statement(n, h)
+              for n, h in ((True, False), (False, True), (True, True))}
+
+
 def histories(need_ids: list[int], household_id: int | None = None) -> Histories:
     """The histories of several needs and, with ``household_id``, the household's own registry
     history, oldest first, with the officers' names: one query (the household page shows all
@@ -374,19 +393,11 @@ def histories(need_ids: list[int], household_id: int | None = None) -> Histories
     timelines: dict[int, list[AuditEvent]] = {need_id: [] for need_id in need_ids}
     household: list[AuditEvent] = []
     actors: dict[int, str] = {}
-    conditions = []
-    if need_ids:
-        conditions.append(and_(AuditEvent.object_type == Need.__tablename__,
-                               AuditEvent.object_id.in_([str(i) for i in need_ids])))
-    if household_id is not None:
-        conditions.append(and_(AuditEvent.object_type == Household.__tablename__,
-                               AuditEvent.object_id == str(household_id)))
-    if not conditions:
+    key = (bool(need_ids), household_id is not None)
+    if key not in _HISTORIES:
         return Histories(timelines, household, actors)
-    rows = db.session.execute(
-        select(AuditEvent, User.display_name)
-        .outerjoin(User, User.id == AuditEvent.actor_id)
-        .where(or_(*conditions)).order_by(AuditEvent.at, AuditEvent.id))
+    rows = db.session.execute(_HISTORIES[key], {
+        "need_ids": [str(i) for i in need_ids], "household_id": str(household_id)})
     for event, actor_name in rows:
         if event.object_type == Need.__tablename__:
             timelines[int(event.object_id)].append(event)
@@ -397,14 +408,17 @@ def histories(need_ids: list[int], household_id: int | None = None) -> Histories
     return Histories(timelines, household, actors)
 
 
+#: Built once: every household page lists the household's needs with their lines.
+_NEEDS_OF_HOUSEHOLD = (select(Need).where(Need.household_id == bindparam("household_id"))
+                       .options(joinedload(Need.lines))
+                       .order_by(Need.created_at.desc(), Need.id.desc()))
+
+
 def needs_of_household(household: Household) -> list[Need]:
     """All needs of one household, newest first, with their lines (one query: a household
     has a few needs of a few lines each)."""
-    from sqlalchemy.orm import joinedload
     return list(db.session.scalars(
-        select(Need).where(Need.household_id == household.id)
-        .options(joinedload(Need.lines))
-        .order_by(Need.created_at.desc(), Need.id.desc())).unique())
+        _NEEDS_OF_HOUSEHOLD, {"household_id": household.id}).unique())
 
 
 def count_by_status(condition: Any) -> dict[str, int]:

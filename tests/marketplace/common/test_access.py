@@ -124,3 +124,20 @@ def test_scope_filter_selects_exactly_the_users_subtree(app, demo, username):
         if username == "reviewer_qianzhou":  # a township: itself and its village only
             assert listed == {"433101001", "433101001001"}
         db.session.rollback()
+
+
+def test_load_by_id_brings_the_joined_collections_in_one_query(app, demo):
+    from marketplace.common.access import load_by_id
+    from marketplace.households.models import Household
+    from tests.marketplace.querycount import counted
+
+    with app.app_context():
+        household_id = db.session.scalar(select(Household.id).limit(1))
+        expected = len(db.session.get(Household, household_id).members)
+        db.session.expunge_all()
+        with counted(app) as statements:
+            household = load_by_id(Household, household_id)
+            assert len(household.members) == expected > 0
+        assert len(statements) == 1
+        assert load_by_id(Household, 10**9) is None
+        assert load_by_id(Organization, db.session.scalar(select(Organization.id).limit(1)))

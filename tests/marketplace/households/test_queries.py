@@ -48,3 +48,15 @@ def test_household_page_queries_do_not_grow_with_members(app, login):
     with counted(app) as large:
         assert c.get(f"/households/{large_id}").status_code == 200
     assert len(large) == len(small), "\n".join(large)
+
+
+def test_household_page_runs_five_queries(app, login):
+    """The signed-in user, the household with its members (joined), its needs with their
+    lines, their histories with the household's, and the assessment panel."""
+    c = login("caseworker_jishou")
+    [household_id] = _add_households(app, 1, 3, 600)
+    c.get(f"/households/{household_id}")
+    with counted(app) as statements:
+        html = c.get(f"/households/{household_id}").get_data(as_text=True)
+    assert "户主600" in html and "成员601" in html and "成员602" in html  # the members came with the household
+    assert len(statements) == 5, "\n".join(statements)
