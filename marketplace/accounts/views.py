@@ -23,7 +23,6 @@ from marketplace.accounts.models import Organization, OrgType, Role
 from marketplace.accounts.profile_rules import ProfileError
 from marketplace.common.access import PUBLIC, access
 from marketplace.common.actions import commit_or_flash
-from marketplace.common.forms import ButtonForm
 from marketplace.extensions import db, login_manager
 from marketplace.regions.models import RegionLevel
 from marketplace.regions.services import region_choices
@@ -186,9 +185,8 @@ def decide_organization(org: Organization):
 
 
 @bp.app_context_processor
-def logout_form():
-    return {"logout_form": ButtonForm() if current_user.is_authenticated else None,
-            "page_size": current_app.config["PAGE_SIZE"]}
+def page_size():
+    return {"page_size": current_app.config["PAGE_SIZE"]}
 
 
 # Organisation profile routes live in their own module on the same blueprint.

@@ -7,7 +7,17 @@ from datetime import date
 from decimal import Decimal
 
 from sqlalchemy import (
-    Date, Integer, Numeric, Select, String, bindparam, literal, null, select, union_all)
+    Date,
+    Integer,
+    Numeric,
+    Select,
+    String,
+    bindparam,
+    literal,
+    null,
+    select,
+    union_all,
+)
 
 from marketplace.assessment.models import Assessment, EligibilityCase
 from marketplace.extensions import db

@@ -6,12 +6,20 @@ third of its rendering time. Here the catalogue found for the request's locale i
 Flask-Babel's own per-request namespace and reused while the locale stays the same:
 ``force_locale`` replaces the locale object, which is noticed, so rendering in another
 language inside a request still works.
+
+The template ``_()`` itself is one function: Jinja's version goes through its context three
+times (alias, newstyle wrapper, callable) for the same result.
 """
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Flask, g, has_app_context
 from flask_babel import get_translations
+from jinja2 import pass_eval_context
+from jinja2.nodes import EvalContext
+from markupsafe import Markup
 
 _KEY = "nuanxin_catalogue"
 
@@ -41,3 +49,14 @@ def install_template_gettext(app: Flask) -> None:
         npgettext=lambda c, s, p, n: current_translations().unpgettext(c, s, p, n),
         newstyle=True,
     )
+    app.jinja_env.globals["_"] = _template_gettext
+
+
+@pass_eval_context
+def _template_gettext(eval_ctx: EvalContext, string: str, **variables: Any) -> str:
+    """Jinja's newstyle ``_()`` in one call: translate, mark safe when autoescaping, and always
+    format with the keyword arguments (escaped), even when there are none."""
+    translated = current_translations().ugettext(string)
+    if eval_ctx.autoescape:
+        translated = Markup(translated)
+    return translated % variables

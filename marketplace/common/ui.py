@@ -48,7 +48,8 @@ def register_nav(endpoint: str, label: Any, roles: tuple[str, ...] = (), order: 
 def nav_items() -> list[NavItem]:
     """The links the current user may follow."""
     if current_user.is_authenticated:
-        return [item for item in _NAV if current_user.role in item.roles]
+        role = current_user.role
+        return [item for item in _NAV if role in item.roles]
     return [item for item in _NAV if item.public]
 
 

@@ -7,11 +7,13 @@ from flask_babel import format_datetime, get_locale
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
+from markupsafe import Markup
 from werkzeug.exceptions import HTTPException
 
 from marketplace.common.crypto import mask_id_number, mask_phone
 from marketplace.common.i18n import install_template_gettext
 from marketplace.common.ui import nav_items
+from marketplace.extensions import bootstrap
 
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -62,6 +64,19 @@ def _render_error(code: int, message: str | None = None):
     return render_template("errors/error.html", code=code, title=title, text=message or text), code
 
 
+_ASSETS: dict[tuple[str, str], Markup] = {}
+
+
+def _bootstrap_assets(kind: str) -> Markup:
+    """Bootstrap-Flask's ``load_css()``/``load_js()`` tags, built once per mount point: they
+    depend only on the configuration (local files, versions), not on the request."""
+    key = (kind, request.script_root)
+    tags = _ASSETS.get(key)
+    if tags is None:
+        tags = _ASSETS[key] = bootstrap.load_css() if kind == "css" else bootstrap.load_js()
+    return tags
+
+
 def init_web(app: Flask) -> None:
     """Register headers, error handlers and template helpers on ``app``."""
     app.after_request(_set_security_headers)
@@ -92,6 +107,7 @@ def init_web(app: Flask) -> None:
             "nav_items": nav_items,
         }
 
+    app.jinja_env.globals["bootstrap_assets"] = _bootstrap_assets
     app.jinja_env.filters["mask_phone"] = mask_phone
     app.jinja_env.filters["mask_id"] = mask_id_number
     app.jinja_env.filters["datetime"] = lambda v: format_datetime(v, "short") if v else ""

@@ -18,3 +18,12 @@ def test_templates_follow_the_request_language_and_a_forced_one(app):
         assert render_template_string(TEMPLATE) == chinese
     with app.test_request_context("/", headers={"Accept-Language": "en"}):
         assert render_template_string(TEMPLATE) == "Members · 2 lines"
+
+
+def test_template_underscore_escapes_values_and_keeps_newstyle_formatting(app):
+    with app.test_request_context("/", headers={"Accept-Language": "en"}):
+        html = render_template_string("{{ _('deadline %(d)s', d='<b>') }}|{{ _('100%%') }}")
+        assert html == "deadline &lt;b&gt;|100%"
+        plain = app.jinja_env.overlay(autoescape=False)
+        text = plain.from_string("{{ _('deadline %(d)s', d='<b>') }}")
+        assert text.render() == "deadline <b>"

@@ -58,5 +58,6 @@ def test_household_page_runs_five_queries(app, login):
     c.get(f"/households/{household_id}")
     with counted(app) as statements:
         html = c.get(f"/households/{household_id}").get_data(as_text=True)
-    assert "户主600" in html and "成员601" in html and "成员602" in html  # the members came with the household
+    # The members came with the household.
+    assert "户主600" in html and "成员601" in html and "成员602" in html
     assert len(statements) == 5, "\n".join(statements)
