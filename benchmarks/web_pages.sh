@@ -6,8 +6,9 @@
 #
 # The database must hold the demo accounts and the scale data (flask seed-demo, then
 # flask generate-scale --households N, flask db upgrade). Settings (environment): CONNECTIONS
-# (16), DURATION (20s), THREADS (wrk threads, 2), WORKERS (gunicorn processes, 2), GTHREADS
-# (threads per worker, 4), WORKER_CLASS (gthread), GUNICORN_ARGS (e.g. --keep-alive=0),
+# (16), DURATION (20s), THREADS (wrk threads, 2), WORKERS (gunicorn processes, 2), WORKER_CLASS
+# (sync, gunicorn's default, as in the README), GTHREADS (threads per worker with
+# WORKER_CLASS=gthread, 1), GUNICORN_ARGS (e.g. --keep-alive=0),
 # COUNTY (433123, 凤凰县), CASEWORKER (caseworker_fenghuang), KIND (funds), PAGE (3),
 # PAGES (which runs: "county province household").
 # Prints one RESULT line per URL (requests/s, p50/p90/p95/p99) and stops the server on exit.
@@ -16,7 +17,7 @@ cd "$(dirname "$0")/.."
 : "${DATABASE_URL:?set DATABASE_URL to the database to measure}"
 export DATABASE_URL NUANXIN_ENV="${NUANXIN_ENV:-development}"
 CONNECTIONS="${CONNECTIONS:-16}" DURATION="${DURATION:-20s}" THREADS="${THREADS:-2}"
-WORKERS="${WORKERS:-2}" GTHREADS="${GTHREADS:-4}" WORKER_CLASS="${WORKER_CLASS:-gthread}" COUNTY="${COUNTY:-433123}"
+WORKERS="${WORKERS:-2}" GTHREADS="${GTHREADS:-1}" WORKER_CLASS="${WORKER_CLASS:-sync}" COUNTY="${COUNTY:-433123}"
 CASEWORKER="${CASEWORKER:-caseworker_fenghuang}" KIND="${KIND:-funds}" PAGE="${PAGE:-3}"
 PAGES="${PAGES:-county province household}"
 PY=.venv/bin/python
@@ -68,7 +69,15 @@ run() {  # name url [cookie]
         -s benchmarks/web_pages.lua "$url" | grep -E "RESULT|Non-2xx|Socket errors"
 }
 
-echo "database: ${DATABASE_URL%%://*}  gunicorn: $WORKERS workers x $GTHREADS threads  wrk: -t$THREADS -c$CONNECTIONS -d$DURATION"
+# This machine's speed drifts (a shared host): the same fixed loop, timed before and after.
+speed() { $PY -c 'import time
+def f():
+    t = time.process_time(); s = 0
+    for i in range(3_000_000): s += i * i
+    return time.process_time() - t
+print(f"machine speed: fixed 3M-step Python loop {min(f() for _ in range(3)) * 1000:.0f} ms (CPU)")'; }
+speed
+echo "database: ${DATABASE_URL%%://*}  gunicorn: $WORKERS $WORKER_CLASS workers x $GTHREADS threads  wrk: -t$THREADS -c$CONNECTIONS -d$DURATION"
 for page in $PAGES; do
     case "$page" in
         county) run "board, county + kind filter, page $PAGE" \
@@ -79,3 +88,4 @@ for page in $PAGES; do
         *) echo "unknown page $page" >&2; exit 2 ;;
     esac
 done
+speed
