@@ -31,10 +31,11 @@ def test_household_page_queries_do_not_grow_with_needs(app, login, homes, monkey
     small = _queries(app, c, f"/households/{homes['jishou2']}")
     large = _queries(app, c, f"/households/{homes['jishou']}")
     assert len(large) == len(small), "\n".join(large)
-    # user, household with its place, members, assessments with cases (one query), needs with
-    # their lines, the needs' timelines with the household's history and the officers' names
-    # (one query); the county and the stage limits come from the per-process caches
-    assert len(large) <= 6, "\n".join(large)
+    # user, household with its place and members (one query), assessments with cases (one
+    # query), needs with their lines, the needs' timelines with the household's history and
+    # the officers' names (one query); the county and the stage limits come from the
+    # per-process caches
+    assert len(large) == 5, "\n".join(large)
     assert sum("audit_events" in s for s in large) == 1, "\n".join(large)
 
 
