@@ -1,0 +1,1 @@
+"""In-site notifications: the bell with unread counts (issue 6 §8)."""
