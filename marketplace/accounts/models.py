@@ -157,6 +157,9 @@ class User(UserMixin, TimestampMixin, Base):
     )
     password_changed_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_login_at: Mapped[datetime | None]
+    #: Unread notifications, kept by notifications.services with SQL increments in the same
+    #: transaction as the notifications, so the bell on every page costs no query.
+    unread_notifications: Mapped[int] = mapped_column(default=0, server_default=text("0"))
 
     region: Mapped[Region | None] = relationship()
     organization: Mapped[Organization | None] = relationship(
