@@ -17,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy import func, select, update
 
 from marketplace.accounts.models import GOVERNMENT_ROLES, Role, User
@@ -24,6 +25,8 @@ from marketplace.common.models import utcnow
 from marketplace.extensions import db
 from marketplace.notifications.models import Notification, NotificationKind
 from marketplace.regions.models import scope_prefix
+
+PER_PAGE = 20
 
 
 def notify(user_ids: Iterable[int], kind: NotificationKind, obj: Any,
@@ -90,6 +93,19 @@ def unread_count(user: User) -> int:
     """The user's unread count as the database has it now (the bell reads the loaded row's
     ``unread_notifications`` instead, at no cost)."""
     return db.session.scalar(select(User.unread_notifications).where(User.id == user.id)) or 0
+
+
+def page_for(user: User, page: int = 1, per_page: int = PER_PAGE) -> Pagination:
+    """One page of ``user``'s notifications, newest first (and only theirs)."""
+    return db.paginate(select(Notification).where(Notification.user_id == user.id)
+                       .order_by(Notification.created_at.desc(), Notification.id.desc()),
+                       page=page, per_page=per_page, error_out=False)
+
+
+def get_own(user: User, notification_id: int) -> Notification | None:
+    """``user``'s notification by id; None for a missing one and for anyone else's alike."""
+    return db.session.scalar(select(Notification).where(
+        Notification.id == notification_id, Notification.user_id == user.id))
 
 
 def mark_read(user: User, ids: Iterable[int] | None = None) -> int:

@@ -1,0 +1,110 @@
+"""What a notification says and where it leads, in the reader's language.
+
+Messages are built when shown (not stored), so they follow the reader's language. They use
+these ``params`` when the notifying area gave them, and read well without them:
+
+* ``quantity`` and ``unit`` (allocation_waiting, acceptance_overdue, delivery_to_confirm),
+* ``respond_by`` (ISO timestamp, allocation_waiting),
+* ``status`` (run_finished: ``done`` or ``failed``) and ``error`` (the failure in words),
+* ``name``: what the object is called (an offer's or need's title), safe for every recipient.
+
+Links go to the object's page in the area that owns it; an area that has no such page (yet)
+leaves the notification without a link rather than a broken one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from flask import current_app, url_for
+from flask_babel import format_datetime
+from flask_babel import gettext as _
+
+from marketplace.notifications.models import Notification, NotificationKind
+
+#: object_type → candidate (endpoint, URL argument holding the object's id or None), the first
+#: one the app has wins.
+LINKS: dict[str, list[tuple[str, str | None]]] = {
+    "allocations": [("allocations.view_allocation", "allocation_id"),
+                    ("allocations.inbox", None)],
+    "deliveries": [("allocations.view_delivery", "delivery_id"),
+                   ("allocations.confirmations", None)],
+    "matching_runs": [("runs.view_run", "run_id")],
+}
+
+
+def link_for(note: Notification) -> str | None:
+    """The URL of the page about ``note``'s object, or None when no area shows it."""
+    views = current_app.view_functions
+    for endpoint, arg in LINKS.get(note.object_type, ()):
+        if endpoint in views:
+            if arg is None:
+                return url_for(endpoint)
+            return url_for(endpoint, **{arg: int(note.object_id)})
+    return None
+
+
+def _amount(params: dict[str, Any]) -> str:
+    quantity = params.get("quantity")
+    if not quantity:
+        return ""
+    unit = params.get("unit")
+    return f"{quantity} {unit}" if unit else str(quantity)
+
+
+def _when(value: Any) -> str:
+    try:
+        return format_datetime(datetime.fromisoformat(str(value)), "short")
+    except ValueError:
+        return str(value)
+
+
+def _allocation_waiting(note: Notification, p: dict[str, Any]) -> str:
+    text = (_("An allocation of %(amount)s is waiting for your acceptance.", amount=_amount(p))
+            if p.get("quantity") else _("An allocation is waiting for your acceptance."))
+    if p.get("respond_by"):
+        text += " " + _("Please accept or decline it by %(when)s.", when=_when(p["respond_by"]))
+    return text
+
+
+def _acceptance_overdue(note: Notification, p: dict[str, Any]) -> str:
+    if p.get("quantity"):
+        return _("The allocation of %(amount)s was not accepted in time; its need line is back "
+                 "in the pool.", amount=_amount(p))
+    return _("An allocation was not accepted in time; its need line is back in the pool.")
+
+
+def _delivery_to_confirm(note: Notification, p: dict[str, Any]) -> str:
+    if p.get("quantity"):
+        return _("A delivery of %(amount)s is waiting for your confirmation.",
+                 amount=_amount(p))
+    return _("A delivery is waiting for your confirmation.")
+
+
+def _run_finished(note: Notification, p: dict[str, Any]) -> str:
+    if p.get("status") == "failed":
+        if p.get("error"):
+            return _("Matching run %(id)s failed: %(error)s", id=note.object_id,
+                     error=p["error"])
+        return _("Matching run %(id)s failed.", id=note.object_id)
+    return _("Matching run %(id)s has finished; its result is ready for review.",
+             id=note.object_id)
+
+
+_MESSAGES: dict[NotificationKind, Callable[[Notification, dict[str, Any]], str]] = {
+    NotificationKind.allocation_waiting: _allocation_waiting,
+    NotificationKind.acceptance_overdue: _acceptance_overdue,
+    NotificationKind.delivery_to_confirm: _delivery_to_confirm,
+    NotificationKind.run_finished: _run_finished,
+}
+
+
+def message(note: Notification) -> str:
+    """``note`` in words, in the current language (with its object's name when given)."""
+    params = note.params or {}
+    text = _MESSAGES[note.kind](note, params)
+    if params.get("name"):
+        text = f"{params['name']}: {text}"
+    return text
