@@ -2,17 +2,32 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, redirect, url_for
+from datetime import date
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
+from sqlalchemy.exc import IntegrityError
 
 from marketplace.accounts.models import Role
-from marketplace.allocations import services
+from marketplace.allocations import flow, services
+from marketplace.allocations.forms import (
+    CHANNEL_LABELS,
+    DeclineForm,
+    DeliveryForm,
+    PaymentDeliveryForm,
+    ServiceDeliveryForm,
+    new_form_key,
+)
 from marketplace.allocations.models import Allocation, AllocationStatus
+from marketplace.catalog.vocab import LineKind
 from marketplace.common.access import access
-from marketplace.common.actions import commit_or_flash
+from marketplace.common.actions import Done, commit_or_flash
 from marketplace.common.forms import ButtonForm
+from marketplace.common.models import utcnow
+from marketplace.common.ui import register_nav
+from marketplace.extensions import db
 
 bp = Blueprint("allocations", __name__)
 
@@ -30,7 +45,7 @@ STATUS_LABELS = {
 
 @bp.app_context_processor
 def allocation_labels():
-    return {"allocation_status_labels": STATUS_LABELS}
+    return {"allocation_status_labels": STATUS_LABELS, "payment_channel_labels": CHANNEL_LABELS}
 
 
 @bp.post("/allocations/<int:allocation_id>/cancel")
@@ -41,3 +56,87 @@ def cancel_allocation(allocation: Allocation):
     commit_or_flash(lambda: services.cancel(current_user, allocation), services.AllocationError,
                     done=_("The pledge was cancelled."))
     return redirect(url_for("offers.view_offer", offer_id=allocation.offer_id))
+
+
+register_nav("allocations.inbox", _l("Allocations"), roles=("provider_staff",), order=32)
+
+
+@bp.get("/allocations")
+@access(Role.provider_staff)
+def inbox():
+    return render_template("allocations/inbox.html", inbox=flow.inbox(current_user),
+                           button=ButtonForm(), now=utcnow(), is_overdue=flow.is_overdue)
+
+
+@bp.post("/allocations/<int:allocation_id>/accept")
+@access(Role.provider_staff, load={"allocation_id": Allocation})
+def accept_allocation(allocation: Allocation):
+    if not ButtonForm().validate_on_submit():
+        abort(400)
+    commit_or_flash(lambda: flow.accept(current_user, allocation), services.AllocationError,
+                    done=_("Accepted: you can record deliveries now."))
+    return redirect(url_for("allocations.inbox"))
+
+
+@bp.route("/allocations/<int:allocation_id>/decline", methods=["GET", "POST"])
+@access(Role.provider_staff, load={"allocation_id": Allocation})
+def decline_allocation(allocation: Allocation):
+    form = DeclineForm()
+    status = 200
+    if form.validate_on_submit():
+        done = commit_or_flash(lambda: flow.decline(current_user, allocation, form.reason.data),
+                               services.AllocationError,
+                               done=_("Declined: the need goes back to the pool."),
+                               on_error=lambda exc: form.reason.errors.append(str(exc)))
+        if done:
+            return redirect(url_for("allocations.inbox"))
+        status = 400
+    elif request.method == "POST":
+        status = 400
+    return render_template("allocations/decline_allocation.html", form=form,
+                           allocation=allocation), status
+
+
+def _delivery_form(offer) -> DeliveryForm:
+    if offer.kind == LineKind.funds:
+        return PaymentDeliveryForm()
+    if offer.kind == LineKind.services:
+        return ServiceDeliveryForm()
+    return DeliveryForm()
+
+
+@bp.route("/allocations/<int:allocation_id>/deliver", methods=["GET", "POST"])
+@access(Role.provider_staff, load={"allocation_id": Allocation})
+def record_delivery(allocation: Allocation):
+    form = _delivery_form(allocation.offer)
+    status = 200
+    if request.method == "GET":
+        form.form_key.data = new_form_key()
+        form.delivered_on.data = date.today()
+    elif form.validate_on_submit():
+        data = flow.DeliveryInput(
+            form.delivered_on.data, form.quantity.data, form.note.data or "",
+            form_key=form.form_key.data or None,
+            channel=getattr(form, "channel", None) and form.channel.data or "",
+            reference=getattr(form, "reference", None) and form.reference.data or "")
+        try:
+            done = commit_or_flash(lambda: flow.record_delivery(current_user, allocation, data),
+                                   services.AllocationError,
+                                   on_error=lambda exc: form.quantity.errors.append(str(exc)))
+        except IntegrityError:  # the same form sent at the very same moment: one got in
+            db.session.rollback()
+            done = Done(True, None)
+            flash(_("This delivery was already recorded."), "info")
+        else:
+            if done and done.value.new:
+                flash(_("The delivery is recorded; the caseworker will confirm it."), "success")
+            elif done:
+                flash(_("This delivery was already recorded."), "info")
+        if done:
+            return redirect(url_for("allocations.inbox"))
+        status = 400
+    else:
+        status = 400
+    delivered = flow.delivered_by_allocation([allocation.id])[allocation.id]
+    return render_template("allocations/record_delivery.html", form=form, allocation=allocation,
+                           delivered=delivered, left=allocation.quantity - delivered), status

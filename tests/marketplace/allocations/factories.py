@@ -110,3 +110,22 @@ def make_line(kind: LineKind = LineKind.services, category: str = "care",
 def en(app):
     """An app context whose messages are in English (a request with Accept-Language: en)."""
     return app.test_request_context(headers={"Accept-Language": "en"})
+
+
+def proposed(made, line: NeedLine, quantity: str = "4", hours: float = 24,
+             run_id: int | None = None):
+    """An allocation the optimiser proposed (what the runs area's commit creates)."""
+    from datetime import UTC, datetime
+
+    from marketplace.allocations.models import Allocation, AllocationSource, AllocationStatus
+    from marketplace.needs.services import refresh_match_status
+
+    allocation = Allocation(
+        offer_id=made.id, need_line_id=line.id, quantity=Decimal(quantity),
+        status=AllocationStatus.proposed, source=AllocationSource.matching,
+        organization_id=made.organization_id, region_code=line.need.region_code,
+        run_id=run_id, respond_by=datetime.now(UTC) + timedelta(hours=hours))
+    db.session.add(allocation)
+    db.session.flush()
+    refresh_match_status(None, line.need)
+    return allocation

@@ -1,0 +1,185 @@
+"""The provider's pages: the inbox, accept, decline, record a delivery."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from sqlalchemy import func, select
+
+from marketplace.allocations.models import Allocation, AllocationStatus, Delivery
+from marketplace.allocations.services import pledge
+from marketplace.extensions import db
+from tests.marketplace.allocations.factories import (
+    TODAY,
+    en,
+    make_line,
+    offer,
+    proposed,
+    service_data,
+    user,
+)
+
+EN = {"Accept-Language": "en"}
+OTHER_ROLES = ["admin", "oversight_xx", "reviewer_jishou", "caseworker_jishou"]
+
+
+def _proposed(app, hours=24.0, quantity="4") -> int:
+    with en(app):
+        made = offer("provider_staff", service_data())
+        allocation = proposed(made, make_line(quantity=quantity, region_code="433101001"),
+                              quantity, hours=hours)
+        db.session.commit()
+        return allocation.id
+
+
+def _pledged(app, quantity="5") -> int:
+    with en(app):
+        made = offer("provider_staff", service_data())
+        allocation = pledge(user("provider_staff"), made, make_line(quantity=quantity),
+                            Decimal(quantity))
+        db.session.commit()
+        return allocation.id
+
+
+def _status(app, allocation_id):
+    with app.app_context():
+        return db.session.get(Allocation, allocation_id).status
+
+
+def _deliveries(app) -> int:
+    with app.app_context():
+        return db.session.scalar(select(func.count(Delivery.id)))
+
+
+@pytest.mark.parametrize("username", OTHER_ROLES)
+@pytest.mark.parametrize("method, path", [
+    ("get", "/allocations"), ("post", "/allocations/{id}/accept"),
+    ("get", "/allocations/{id}/decline"), ("post", "/allocations/{id}/decline"),
+    ("get", "/allocations/{id}/deliver"), ("post", "/allocations/{id}/deliver"),
+])
+def test_other_roles_get_forbidden(app, login, username, method, path):
+    allocation_id = _proposed(app)
+    client = login(username)
+    response = getattr(client, method)(path.format(id=allocation_id))
+    assert response.status_code == 403
+
+
+@pytest.mark.parametrize("method, path", [
+    ("post", "/allocations/{id}/accept"),
+    ("get", "/allocations/{id}/decline"), ("post", "/allocations/{id}/decline"),
+    ("get", "/allocations/{id}/deliver"), ("post", "/allocations/{id}/deliver"),
+])
+def test_another_organisation_gets_not_found(app, login, method, path):
+    allocation_id = _proposed(app)
+    client = login("volunteer_staff")
+    response = getattr(client, method)(path.format(id=allocation_id),
+                                       **({"data": {"reason": "x"}} if method == "post" else {}))
+    assert response.status_code == 404
+    assert "433101001" not in response.get_data(as_text=True)
+    assert _status(app, allocation_id) == AllocationStatus.proposed
+
+
+def test_inbox_lists_waiting_with_deadline_and_overdue(app, login):
+    waiting = _proposed(app, hours=5)
+    late = _proposed(app, hours=-1)
+    pledged = _pledged(app)
+    page = login("provider_staff").get("/allocations", headers=EN).get_data(as_text=True)
+    assert f'data-testid="accept-{waiting}"' in page
+    assert f'data-testid="overdue-{late}"' in page and f'data-testid="accept-{late}"' not in page
+    assert f'data-testid="overdue-{waiting}"' not in page
+    assert f'data-testid="deliver-{pledged}"' in page
+    assert "UTC" in page
+    other = login("volunteer_staff").get("/allocations", headers=EN).get_data(as_text=True)
+    assert f"waiting-{waiting}" not in other and "No assignments are waiting" in other
+
+
+def test_accept_once(app, login):
+    allocation_id = _proposed(app)
+    client = login("provider_staff")
+    response = client.post(f"/allocations/{allocation_id}/accept", headers=EN,
+                           follow_redirects=True)
+    assert "Accepted: you can record deliveries now." in response.get_data(as_text=True)
+    assert _status(app, allocation_id) == AllocationStatus.accepted
+    again = client.post(f"/allocations/{allocation_id}/accept", headers=EN,
+                        follow_redirects=True)
+    assert "This allocation was already accepted." in again.get_data(as_text=True)
+
+
+def test_accept_after_the_deadline_is_refused(app, login):
+    allocation_id = _proposed(app, hours=-1)
+    response = login("provider_staff").post(f"/allocations/{allocation_id}/accept", headers=EN,
+                                            follow_redirects=True)
+    assert "can no longer be accepted" in response.get_data(as_text=True)
+    assert _status(app, allocation_id) == AllocationStatus.proposed
+
+
+def test_decline_requires_a_reason(app, login):
+    allocation_id = _proposed(app)
+    client = login("provider_staff")
+    assert client.get(f"/allocations/{allocation_id}/decline").status_code == 200
+    empty = client.post(f"/allocations/{allocation_id}/decline", {"reason": "  "}, headers=EN)
+    assert empty.status_code == 400
+    assert _status(app, allocation_id) == AllocationStatus.proposed
+    done = client.post(f"/allocations/{allocation_id}/decline", {"reason": "人手不足"},
+                       headers=EN, follow_redirects=True)
+    assert "Declined: the need goes back to the pool." in done.get_data(as_text=True)
+    with app.app_context():
+        allocation = db.session.get(Allocation, allocation_id)
+        assert (allocation.status, allocation.decline_reason) == (AllocationStatus.declined,
+                                                                  "人手不足")
+    again = client.post(f"/allocations/{allocation_id}/decline", {"reason": "x"}, headers=EN)
+    assert again.status_code == 400
+    assert "This allocation was already declined." in again.get_data(as_text=True)
+
+
+def _form_key(page: str) -> str:
+    return re.search(r'name="form_key" type="hidden" value="([^"]+)"', page).group(1)
+
+
+def test_delivery_form_records_once(app, login):
+    allocation_id = _pledged(app, "5")
+    client = login("provider_staff")
+    page = client.get(f"/allocations/{allocation_id}/deliver", headers=EN)
+    assert "Hours delivered in this visit" in page.get_data(as_text=True)
+    key = _form_key(page.get_data(as_text=True))
+    data = {"delivered_on": TODAY.isoformat(), "quantity": "2", "note": "第一次上门",
+            "form_key": key}
+    first = client.post(f"/allocations/{allocation_id}/deliver", data, headers=EN,
+                        follow_redirects=True)
+    assert "The delivery is recorded" in first.get_data(as_text=True)
+    second = client.post(f"/allocations/{allocation_id}/deliver", data, headers=EN,
+                         follow_redirects=True)
+    assert "This delivery was already recorded." in second.get_data(as_text=True)
+    assert _deliveries(app) == 1
+
+
+@pytest.mark.parametrize("values, message", [
+    ({"quantity": "6"}, "Only 5.00 remain to deliver"),
+    ({"quantity": "0"}, "Enter a quantity greater than zero."),
+    ({"delivered_on": (TODAY + timedelta(days=2)).isoformat()}, "cannot be in the future"),
+    ({"quantity": "abc"}, "Not a valid decimal value."),
+    ({"delivered_on": ""}, "This field is required."),
+])
+def test_bad_deliveries_show_a_message_and_save_nothing(app, login, values, message):
+    allocation_id = _pledged(app, "5")
+    data = {"delivered_on": TODAY.isoformat(), "quantity": "1", "form_key": "abc"}
+    data.update(values)
+    response = login("provider_staff").post(f"/allocations/{allocation_id}/deliver", data,
+                                            headers=EN)
+    assert response.status_code == 400
+    assert message in response.get_data(as_text=True)
+    assert _deliveries(app) == 0 and _status(app, allocation_id) == AllocationStatus.pledged
+
+
+def test_delivery_before_acceptance_is_refused(app, login):
+    allocation_id = _proposed(app)
+    data = {"delivered_on": TODAY.isoformat(), "quantity": "1", "form_key": "k1"}
+    response = login("provider_staff").post(f"/allocations/{allocation_id}/deliver", data,
+                                            headers=EN)
+    assert response.status_code == 400
+    assert "Accept the allocation before recording a delivery." in response.get_data(
+        as_text=True)
+    assert _deliveries(app) == 0
