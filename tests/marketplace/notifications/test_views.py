@@ -97,10 +97,10 @@ def test_the_page_is_paginated(app, login):
                                       "caseworker_jishou", "provider_staff"])
 def test_each_role_sees_only_its_own(app, login, username):
     mine = _notify(app, username)[0]
-    theirs = _notify(app, "donor_staff", K.delivery_to_confirm, {"quantity": "77"})[0]
+    theirs = _notify(app, "donor_staff", K.delivery_to_confirm, {"quantity": "4321"})[0]
     html = login(username).get("/notifications", headers=EN).get_data(as_text=True)
     assert f'data-testid="notification-{mine}"' in html
-    assert f'data-testid="notification-{theirs}"' not in html and "77" not in html
+    assert f'data-testid="notification-{theirs}"' not in html and "A delivery of 4321" not in html
 
 
 def test_mark_one_read(app, login):
