@@ -140,3 +140,6 @@ def record_delivery(allocation: Allocation):
     delivered = flow.delivered_by_allocation([allocation.id])[allocation.id]
     return render_template("allocations/record_delivery.html", form=form, allocation=allocation,
                            delivered=delivered, left=allocation.quantity - delivered), status
+
+# The caseworker's pages live in their own module on the same blueprint.
+from marketplace.allocations import confirm_views  # noqa: E402,F401  (registers routes)
