@@ -28,3 +28,15 @@ def make_run(region_code: str = "433100", officer: str = "oversight_xx",
     db.session.add(run)
     db.session.flush()
     return run
+
+
+def finished_run(region_code: str = "433100", **kw) -> MatchingRun:
+    """A run through the pipeline over the current pool, done and waiting for review."""
+    from marketplace.runs.pipeline import execute
+
+    kw.setdefault("policy", {"time_limit_s": 5})
+    run = make_run(region_code, **kw)
+    execute(run, lambda stage, percent: None)
+    run.status = RunStatus.done
+    db.session.flush()
+    return run
