@@ -4,12 +4,13 @@ Messages are built when shown (not stored), so they follow the reader's language
 these ``params`` when the notifying area gave them, and read well without them:
 
 * ``quantity`` and ``unit`` (allocation_waiting, acceptance_overdue, delivery_to_confirm),
+* ``count``: how many allocations one allocation_waiting stands for (a run's, per provider),
 * ``respond_by`` (ISO timestamp, allocation_waiting),
 * ``status`` (run_finished: ``done`` or ``failed``) and ``error`` (the failure in words),
 * ``name``: what the object is called (an offer's or need's title), safe for every recipient.
 
-Links go to the object's page in the area that owns it; an area that has no such page (yet)
-leaves the notification without a link rather than a broken one.
+Links go to the page where the recipient acts on it, in the area that owns it; an area that
+has no such page leaves the notification without a link rather than a broken one.
 """
 
 from __future__ import annotations
@@ -21,24 +22,59 @@ from typing import Any
 from flask import current_app, url_for
 from flask_babel import format_datetime
 from flask_babel import gettext as _
+from sqlalchemy import select
 
+from marketplace.extensions import db
 from marketplace.notifications.models import Notification, NotificationKind
 
-#: object_type → candidate (endpoint, URL argument holding the object's id or None), the first
-#: one the app has wins.
+#: kind → candidate (endpoint, URL argument holding the object's id or None); the first one
+#: the app has wins. Each goes to the page where the recipient acts on it.
 LINKS: dict[str, list[tuple[str, str | None]]] = {
-    "allocations": [("allocations.view_allocation", "allocation_id"),
-                    ("allocations.inbox", None)],
-    "deliveries": [("allocations.view_delivery", "delivery_id"),
-                   ("allocations.confirmations", None)],
-    "matching_runs": [("runs.view_run", "run_id")],
+    NotificationKind.allocation_waiting: [("allocations.inbox", None)],
+    NotificationKind.delivery_to_confirm: [("allocations.confirm_delivery", "delivery_id"),
+                                           ("allocations.list_deliveries", None)],
+    NotificationKind.run_finished: [("runs.view_run", "run_id")],
 }
 
 
+def links_for(notes: list[Notification]) -> dict[int, str | None]:
+    """The URL of the page about each notification's object (None when no area shows it),
+    with one query for the whole page at most."""
+    need_of = _needs_of_allocations(
+        [int(n.object_id) for n in notes if n.kind == NotificationKind.acceptance_overdue
+         and n.object_type == "allocations"])
+    links: dict[int, str | None] = {}
+    for note in notes:
+        if note.kind == NotificationKind.acceptance_overdue:
+            # The officers act on the need, whose line is back in the pool.
+            need_id = need_of.get(int(note.object_id))
+            links[note.id] = (url_for("needs.view_need", need_id=need_id)
+                              if need_id is not None and "needs.view_need"
+                              in current_app.view_functions else None)
+        else:
+            links[note.id] = link_for(note)
+    return links
+
+
+def _needs_of_allocations(ids: list[int]) -> dict[int, int]:
+    if not ids:
+        return {}
+    from marketplace.allocations.models import Allocation  # areas that notify import us
+    from marketplace.needs.models import NeedLine
+
+    return dict(db.session.execute(
+        select(Allocation.id, NeedLine.need_id).join(NeedLine,
+                                                     NeedLine.id == Allocation.need_line_id)
+        .where(Allocation.id.in_(sorted(set(ids))))).all())
+
+
 def link_for(note: Notification) -> str | None:
-    """The URL of the page about ``note``'s object, or None when no area shows it."""
+    """The URL of the page where ``note``'s recipient acts on it, or None when there is none
+    (acceptance_overdue needs :func:`links_for`, which looks up the need)."""
+    if note.kind == NotificationKind.acceptance_overdue:
+        return links_for([note])[note.id]
     views = current_app.view_functions
-    for endpoint, arg in LINKS.get(note.object_type, ()):
+    for endpoint, arg in LINKS.get(note.kind, ()):
         if endpoint in views:
             if arg is None:
                 return url_for(endpoint)
@@ -62,10 +98,17 @@ def _when(value: Any) -> str:
 
 
 def _allocation_waiting(note: Notification, p: dict[str, Any]) -> str:
-    text = (_("An allocation of %(amount)s is waiting for your acceptance.", amount=_amount(p))
-            if p.get("quantity") else _("An allocation is waiting for your acceptance."))
+    count = int(p.get("count") or 1)
+    if count > 1:
+        text = _("%(count)s allocations from a matching run are waiting for your acceptance.",
+                 count=count)
+    elif p.get("quantity"):
+        text = _("An allocation of %(amount)s is waiting for your acceptance.",
+                 amount=_amount(p))
+    else:
+        text = _("An allocation is waiting for your acceptance.")
     if p.get("respond_by"):
-        text += " " + _("Please accept or decline it by %(when)s.", when=_when(p["respond_by"]))
+        text += " " + _("Please accept or decline by %(when)s.", when=_when(p["respond_by"]))
     return text
 
 

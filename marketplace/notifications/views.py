@@ -15,7 +15,7 @@ from marketplace.common.access import access
 from marketplace.common.forms import ButtonForm
 from marketplace.extensions import db
 from marketplace.notifications import services
-from marketplace.notifications.messages import link_for, message
+from marketplace.notifications.messages import link_for, links_for, message
 
 bp = Blueprint("notifications", __name__)
 
@@ -26,7 +26,8 @@ ALL_ROLES = tuple(Role)
 @access(*ALL_ROLES)
 def list_notifications():
     pagination = services.page_for(current_user, request.args.get("page", 1, type=int))
-    rows = [(note, message(note), link_for(note)) for note in pagination.items]
+    links = links_for(pagination.items)
+    rows = [(note, message(note), links[note.id]) for note in pagination.items]
     return render_template("notifications/list_notifications.html", pagination=pagination,
                            rows=rows, button=ButtonForm())
 

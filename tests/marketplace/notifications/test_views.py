@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import re
+from datetime import date
+from decimal import Decimal
 
 import pytest
 from sqlalchemy import select
 
 from marketplace.accounts.models import Organization, User
+from marketplace.catalog.vocab import LineKind
 from marketplace.extensions import db
 from marketplace.notifications import messages, services
 from marketplace.notifications.models import Notification, NotificationKind
+from tests.marketplace.allocations.factories import goods_id
 from tests.marketplace.querycount import counted
 
 EN = {"Accept-Language": "en"}
@@ -77,7 +81,7 @@ def test_messages_in_words_per_kind_newest_first(app, login):
         f"Matching run {run_id} failed: the worker stopped",
         "大米: A delivery of 5 is waiting for your confirmation.",
         "The allocation of 2 was not accepted in time; its need line is back in the pool.",
-        "An allocation of 3 kg is waiting for your acceptance. Please accept or decline it by",
+        "An allocation of 3 kg is waiting for your acceptance. Please accept or decline by",
     ]
     positions = [html.find(t) for t in texts]
     assert -1 not in positions, [t for t, p in zip(texts, positions, strict=True) if p < 0]
@@ -142,20 +146,55 @@ def test_mark_all_read_touches_only_the_users_own(app, login):
 
 
 def test_open_marks_read_and_goes_to_the_object(app, login, monkeypatch):
-    note = _notify(app, "provider_staff")[0]
+    c = login("provider_staff")
     with app.app_context():
         org_id = db.session.scalar(select(Organization.id)
                                    .where(Organization.name.startswith("湘西州")))
-    c = login("provider_staff")
-    # No area shows organisations through this table yet: back to the list, marked read.
+    # No page for it: back to the list, marked read.
+    monkeypatch.setitem(messages.LINKS, K.allocation_waiting, [("no.such_endpoint", None)])
+    note = _notify(app, "provider_staff")[0]
     response = c.post(f"/notifications/{note}/open")
     assert response.headers["Location"].endswith("/notifications")
     assert _read_at(app, note) is not None
-    monkeypatch.setitem(messages.LINKS, "organizations",
+    # The first endpoint the app has wins.
+    monkeypatch.setitem(messages.LINKS, K.allocation_waiting,
                         [("no.such_endpoint", None), ("accounts.view_organization", "org_id")])
     note = _notify(app, "provider_staff")[0]
     response = c.post(f"/notifications/{note}/open")
     assert response.headers["Location"].endswith(f"/organizations/{org_id}")
+
+
+def test_links_lead_where_the_recipient_acts(app, login):
+    """Provider → the allocations inbox; caseworker → the delivery's confirmation; officer of
+    an overdue allocation → the need, whose line is back in the pool."""
+    from marketplace.allocations.models import Delivery
+    from tests.marketplace.allocations.factories import goods_data, make_line, offer, proposed
+
+    with app.app_context():
+        line = make_line(LineKind.goods, category="food", quantity="4",
+                         goods_item_id=goods_id("rice"))
+        allocation = proposed(offer("provider_staff", goods_data()), line, quantity="4")
+        delivery = Delivery(allocation_id=allocation.id, delivered_on=date.today(),
+                            quantity=Decimal("4"), organization_id=allocation.organization_id,
+                            region_code=allocation.region_code)
+        db.session.add(delivery)
+        db.session.flush()
+        ids = {name: db.session.scalar(select(User.id).where(User.username == name))
+               for name in ("provider_staff", "caseworker_jishou", "reviewer_jishou")}
+        waiting = services.notify([ids["provider_staff"]], K.allocation_waiting, allocation)
+        confirm = services.notify([ids["caseworker_jishou"]], K.delivery_to_confirm, delivery)
+        overdue = services.notify([ids["reviewer_jishou"]], K.acceptance_overdue, allocation)
+        expected = {waiting[0].id: "/allocations",
+                    confirm[0].id: f"/deliveries/{delivery.id}/confirm",
+                    overdue[0].id: f"/needs/{line.need_id}"}
+        db.session.commit()
+    for username, (note_id, url) in zip(ids, expected.items(), strict=True):
+        c = login(username)
+        html = c.get("/notifications").get_data(as_text=True)
+        assert f'action="/notifications/{note_id}/open"' in html
+        response = c.post(f"/notifications/{note_id}/open")
+        assert response.headers["Location"].endswith(url), (username, response.headers)
+        assert c.get(url).status_code == 200  # the recipient may open it
 
 
 def test_signed_out_users_are_sent_to_sign_in(client):
