@@ -25,6 +25,7 @@ from marketplace.allocations.models import (
     Allocation,
     AllocationSource,
     AllocationStatus,
+    Delivery,
 )
 from marketplace.audit.services import record_event
 from marketplace.catalog.vocab import LineKind
@@ -217,18 +218,26 @@ def pledge(actor: User, offer: Offer, line: NeedLine, quantity: Decimal) -> Allo
 
 
 def cancel(actor: User, allocation: Allocation, note: str = "") -> None:
-    """The provider takes back a pledge that is not yet delivered."""
+    """The provider takes back a pledge that is not yet delivered (no delivery recorded);
+    the need line goes back on the board."""
+    from marketplace.needs.services import refresh_match_status  # needs imports this module
+
     if actor.role != Role.admin and actor.organization_id != allocation.organization_id:
         raise AllocationError(str(_l("Only the pledging organisation can cancel this.")))
     if allocation.status not in (AllocationStatus.pledged, AllocationStatus.proposed,
                                  AllocationStatus.accepted):
         raise AllocationError(str(_l("Only allocations not yet delivered can be cancelled.")))
+    if db.session.scalar(select(Delivery.id).where(Delivery.allocation_id == allocation.id)
+                         .limit(1)) is not None:
+        raise AllocationError(str(_l("Deliveries were recorded on this allocation: it can no "
+                                     "longer be cancelled.")))
     before = allocation.status.value
     allocation.status = AllocationStatus.cancelled
     allocation.note = note.strip()
     db.session.flush()
     record_event(actor, "allocation.cancel", allocation, before={"status": before},
                  after={"status": "cancelled"}, note=note.strip())
+    refresh_match_status(actor, db.session.get(NeedLine, allocation.need_line_id).need)
 
 
 def record_contract_consumption(actor: User | None, allocation: Allocation,

@@ -26,6 +26,8 @@ from marketplace.catalog.vocab import LineKind
 from marketplace.contracts.models import ContractStatus
 from marketplace.contracts.services import contract_offers, create_contract, transition
 from marketplace.extensions import db
+from marketplace.needs.models import LineStatus
+from marketplace.needs.services import refresh_match_status
 from marketplace.offers.models import Offer
 from marketplace.offers.services import publish_offer
 from tests.marketplace.allocations.factories import (
@@ -215,18 +217,32 @@ def test_cancelling_frees_capacity_and_need(app, demo):
         made = offer("provider_staff", service_data(capacity=Decimal("10")))
         line = make_line(quantity="10")
         allocation = pledge(actor, made, line, Decimal("10"))
+        refresh_match_status(actor, line.need)
+        assert line.status == LineStatus.covered
         with pytest.raises(AllocationError, match="Only the pledging organisation"):
             cancel(user("volunteer_staff"), allocation)
         cancel(actor, allocation, "人员变动")
         assert allocation.status == AllocationStatus.cancelled
         assert remaining_capacity(made) == 10 and covered_by_line([line.id])[line.id] == 0
+        assert line.status == LineStatus.open  # back on the board
         with pytest.raises(AllocationError, match="not yet delivered"):
             cancel(actor, allocation)
         assert db.session.get(Offer, made.id).capacity == 10
 
 
+def test_a_delivered_part_cannot_be_cancelled(app, demo):
+    from marketplace.allocations.flow import DeliveryInput, record_delivery
+    with en(app):
+        actor = user("provider_staff")
+        allocation = pledge(actor, offer("provider_staff", service_data()),
+                            make_line(quantity="4"), Decimal("4"))
+        record_delivery(actor, allocation, DeliveryInput(TODAY, Decimal("1")))
+        with pytest.raises(AllocationError, match="Deliveries were recorded"):
+            cancel(actor, allocation)
+        assert allocation.status == AllocationStatus.pledged
+
+
 def test_cancelled_lines_take_no_pledges(app, demo):
-    from marketplace.needs.models import LineStatus
     with en(app):
         made = offer("provider_staff", service_data())
         line = make_line()
