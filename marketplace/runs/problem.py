@@ -25,6 +25,7 @@ from sqlalchemy import func, select
 
 from marketplace.accounts.models import Organization, OrgStatus
 from marketplace.allocations import services as allocation_services
+from marketplace.allocations.confirm import ratings as provider_ratings
 from marketplace.allocations.models import COMMITTING, Allocation
 from marketplace.catalog.vocab import LineKind
 from marketplace.contracts.models import Contract, ContractLine, ContractStatus
@@ -157,11 +158,6 @@ def qualification_factor(requires: list[str], qualifications: list[str]) -> floa
     scarce specialists are kept for the lines that need them."""
     extra = len(set(qualifications or ()) - set(requires or ()))
     return 1.0 - EXTRA_QUALIFICATION_PENALTY * min(extra, EXTRA_QUALIFICATIONS_COUNTED)
-
-
-def _ratings(org_ids: set[int]) -> dict[int, tuple[Decimal, int]]:
-    ratings = getattr(allocation_services, "ratings", None)  # helper C's; neutral until then
-    return ratings(sorted(org_ids)) if ratings and org_ids else {}
 
 
 def _committed(key):
@@ -302,7 +298,7 @@ def build(run: MatchingRun, today: date | None = None) -> tuple[Problem, Index]:
     line_rows = _line_rows(run)
     offer_rows = _offer_rows(run, today)
     limits = _budget_limits(offer_rows)
-    ratings = _ratings({r.organization_id for r in offer_rows})
+    ratings = provider_ratings({r.organization_id for r in offer_rows})
 
     index = Index()
     offers: list[Offer] = []

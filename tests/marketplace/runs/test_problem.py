@@ -7,6 +7,7 @@ from decimal import Decimal
 
 import pytest
 
+from marketplace.allocations.models import Delivery, Feedback
 from marketplace.allocations.services import pledge
 from marketplace.catalog.vocab import LineKind
 from marketplace.contracts.services import contract_offers
@@ -89,6 +90,27 @@ def test_open_lines_remaining_and_offers_with_fit(app, demo):
         assert edge.fit == pytest.approx(1.0 * 0.95 * 0.95, abs=1e-4)
         assert index.lines[0].remaining == Decimal("15")
         assert index.offers[0].remaining == Decimal("35")
+
+
+def test_ratings_of_the_provider_change_the_fit(app, demo):
+    with app.app_context():
+        set_demo_pool_aside()
+        line = make_line(quantity="20")
+        service = offer("provider_staff", service_data())
+        allocation = pledge(user("provider_staff"), service, make_line(quantity="1"),
+                            Decimal("1"))
+        delivery = Delivery(allocation_id=allocation.id, delivered_on=TODAY,
+                            quantity=Decimal("1"), organization_id=service.organization_id,
+                            region_code=allocation.region_code)
+        db.session.add(delivery)
+        db.session.flush()
+        db.session.add(Feedback(delivery_id=delivery.id, organization_id=service.organization_id,
+                                region_code=allocation.region_code, satisfaction=1))
+        db.session.flush()
+        problem, _ = build(make_run())
+        edge = edge_map(problem)[(need_key(line.id), offer_key(service.id))]
+        # one rating of 1, shrunk: (1 + 3 × 4) / 4 = 3.25 → 0.75 + 0.05 × 3.25
+        assert edge.fit == pytest.approx(1.0 * 0.9125 * 0.95, abs=1e-4)
 
 
 def test_pool_leaves_out_other_regions_covered_drafts_and_other_kinds(app, demo):
