@@ -1,0 +1,170 @@
+"""The review of a finished run, the explanation of a line, and the decision routes."""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+from decimal import Decimal
+
+import pytest
+from sqlalchemy import func, select
+
+from marketplace.allocations.models import Allocation
+from marketplace.catalog.vocab import LineKind
+from marketplace.extensions import db
+from marketplace.runs.models import MatchingRun, RunStatus
+from tests.marketplace.allocations.factories import funds_data, make_line, offer, service_data
+from tests.marketplace.runs.run_factories import finished_run, set_demo_pool_aside
+
+EN = {"Accept-Language": "en"}
+
+
+@pytest.fixture
+def reviewed(app, demo):
+    """A done run of 湘西州: three 20 h home-care lines in 吉首市 for a 40 h offer (one line
+    left unserved for capacity), and funds lines in 吉首市 and 凤凰县 for a 1 000 CNY offer."""
+    with app.app_context():
+        set_demo_pool_aside()
+        care = [make_line(quantity="20") for _ in range(3)]
+        offer("provider_staff", service_data())
+        funds = [make_line(LineKind.funds, "medical", "400"),
+                 make_line(LineKind.funds, "medical", "400", region_code="433123101")]
+        offer("charity_staff", funds_data())
+        run = finished_run()
+        db.session.commit()
+        return {"run": run.id, "care": [ln.id for ln in care], "funds": [ln.id for ln in funds]}
+
+
+def count_allocations(app, run_id):
+    with app.app_context():
+        return db.session.scalar(select(func.count(Allocation.id)).where(
+            Allocation.run_id == run_id))
+
+
+def test_the_run_page_shows_the_review(app, login, reviewed):
+    page = login("oversight_xx").get(f"/runs/{reviewed['run']}", headers=EN)
+    assert page.status_code == 200
+    text = page.get_data(as_text=True)
+    assert 'id="review-figures"' in text and "Greedy baseline" in text
+    assert "Proven bound on coverage" in text
+    # the per-county table and the chart's data: both counties, with both coverages
+    counties = re.search(r'data-coverage-chart="([^"]*)"', text)
+    chart = json.loads(html.unescape(counties.group(1)))
+    assert len(chart["labels"]) == 2 and len(chart["optimiser"]) == 2
+    assert chart["names"]["baseline"] == "Greedy baseline"
+    assert "vendor/echarts/echarts.min.js" in text and "js/runs-review.js" in text
+    # one home-care line could not be served: listed with its reason and a link
+    assert "their capacity went to other lines" in text
+    assert re.search(rf'/runs/{reviewed["run"]}/lines/\d+', text)
+    # strict CSP: no inline scripts or styles
+    assert not re.search(r"<script(?![^>]*\bsrc=)[^>]*>", text)
+    assert " style=" not in text
+    assert "Approve all" in text and "Discard this run" in text
+
+
+def test_a_line_explained_in_words(app, login, reviewed):
+    client = login("oversight_xx")
+    pages = [client.get(f"/runs/{reviewed['run']}/lines/{i}", headers=EN)
+             for i in reviewed["care"]]
+    assert all(p.status_code == 200 for p in pages)
+    texts = [p.get_data(as_text=True) for p in pages]
+    served = [t for t in texts if "Fully served." in t]
+    unserved = [t for t in texts if "capacity was used elsewhere" in t]
+    assert len(served) == 2 and len(unserved) == 1
+    assert "gave 20" in served[0] and "to this line." in served[0]
+    assert "went to 2 other lines" in unserved[0]
+    assert "湘西州阳光社会工作服务中心" in unserved[0]  # the offer, named
+    # a line that was not in the run
+    with app.app_context():
+        set_aside = make_line(quantity="1")
+        db.session.commit()
+        other = set_aside.id
+    assert client.get(f"/runs/{reviewed['run']}/lines/{other}").status_code == 404
+
+
+def test_approve_counties_then_no_second_decision(app, login, reviewed):
+    client = login("oversight_xx")
+    url = f"/runs/{reviewed['run']}"
+    response = client.post(f"{url}/commit", {"scope": "counties", "county": ["433123"]},
+                           headers=EN)
+    assert response.status_code == 302 and response.headers["Location"].endswith(url)
+    assert count_allocations(app, reviewed["run"]) == 1
+    page = client.get(url, headers=EN).get_data(as_text=True)
+    assert "1 allocation proposed to the providers." in page
+    assert "Not approved by the officer." in page  # the left-out list
+    assert "Approve all" not in page
+    client.post(f"{url}/commit", {"scope": "all"}, headers=EN)
+    assert count_allocations(app, reviewed["run"]) == 1
+    page = client.get(url, headers=EN).get_data(as_text=True)
+    assert "already approved or discarded" in page
+
+
+def test_approve_all_and_discard(app, login, reviewed):
+    client = login("oversight_xx")
+    assert client.post(f"/runs/{reviewed['run']}/commit", {"scope": "all"}).status_code == 302
+    assert count_allocations(app, reviewed["run"]) == 4  # two care lines, two funds lines
+    with app.app_context():
+        make_line(quantity="5")
+        other = finished_run().id
+        db.session.commit()
+    assert client.post(f"/runs/{other}/discard").status_code == 302
+    with app.app_context():
+        assert db.session.get(MatchingRun, other).status == RunStatus.discarded
+    assert count_allocations(app, other) == 0
+
+
+def test_approve_selected_pairs(app, login, reviewed):
+    client = login("oversight_xx")
+    page = client.get(f"/runs/{reviewed['run']}").get_data(as_text=True)
+    ids = re.findall(r'name="assignment" value="(\d+)"', page)
+    assert len(ids) == 4
+    client.post(f"/runs/{reviewed['run']}/commit", {"scope": "pairs", "assignment": ids[:2]})
+    assert count_allocations(app, reviewed["run"]) == 2
+
+
+def test_a_form_without_its_token_is_refused(app, login, reviewed):
+    client = login("oversight_xx")
+    response = client.raw.post(f"/runs/{reviewed['run']}/commit", data={"scope": "all"})
+    assert response.status_code == 400
+    assert count_allocations(app, reviewed["run"]) == 0
+
+
+ROUTES = [("post", "/runs/{run}/commit"), ("post", "/runs/{run}/discard"),
+          ("get", "/runs/{run}/lines/{line}")]
+
+
+@pytest.mark.parametrize("method, route", ROUTES)
+@pytest.mark.parametrize("username", ["caseworker_jishou", "provider_staff"])
+def test_other_roles_get_403(app, login, reviewed, method, route, username):
+    client = login(username)
+    url = route.format(run=reviewed["run"], line=reviewed["care"][0])
+    response = client.post(url, {"scope": "all"}) if method == "post" else client.get(url)
+    assert response.status_code == 403
+    assert count_allocations(app, reviewed["run"]) == 0
+
+
+@pytest.mark.parametrize("method, route", ROUTES)
+@pytest.mark.parametrize("username", ["reviewer_furong", "reviewer_jishou"])
+def test_officers_of_other_regions_get_404(app, login, reviewed, method, route, username):
+    """芙蓉区's reviewer, and 吉首市's county reviewer for a run of the whole prefecture."""
+    client = login(username)
+    url = route.format(run=reviewed["run"], line=reviewed["care"][0])
+    response = client.post(url, {"scope": "all"}) if method == "post" else client.get(url)
+    assert response.status_code == 404
+    assert "阳光" not in response.get_data(as_text=True)
+    assert count_allocations(app, reviewed["run"]) == 0
+    with app.app_context():
+        assert db.session.get(MatchingRun, reviewed["run"]).status == RunStatus.done
+
+
+def test_the_county_reviewer_approves_a_run_of_the_county(app, login, demo):
+    with app.app_context():
+        set_demo_pool_aside()
+        make_line(quantity="10")
+        offer("provider_staff", service_data(capacity=Decimal("10")))
+        run = finished_run("433101").id
+        db.session.commit()
+    client = login("reviewer_jishou")
+    assert client.post(f"/runs/{run}/commit", {"scope": "all"}).status_code == 302
+    assert count_allocations(app, run) == 1
