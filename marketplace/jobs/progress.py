@@ -1,0 +1,170 @@
+"""A running job's progress and heartbeat on its run row, and the detection of dead workers.
+
+The pipeline reports ``(stage, percent)`` as it goes. :class:`Reporter` writes them, with a
+heartbeat, from a thread of its own through a connection of its own, each write committed at
+once: the pipeline's own transaction (which holds what it has computed so far) is never
+committed early, and the pipeline never waits for a progress write. That matters because
+the progress write may have to wait: the pipeline's transaction may hold the run row (or, on
+SQLite, the whole database) until it commits. The thread also refreshes the heartbeat every
+``interval`` seconds while the optimiser is busy and reports nothing.
+
+A worker killed mid-run leaves its run ``running`` with a heartbeat that no longer moves;
+:func:`fail_stale_runs` turns such runs into ``failed`` ("the worker stopped"). Workers call
+it when they start and every minute, and the run page calls it for the run it shows. Every
+write is conditional on the run still running, so a late progress write cannot undo ``done``
+or ``failed``, and a stale check cannot undo a run that finished meanwhile.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from datetime import datetime, timedelta
+
+from flask import current_app
+from sqlalchemy import select, update
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DBAPIError
+
+from marketplace.common.models import utcnow
+from marketplace.extensions import db
+from marketplace.runs.models import MatchingRun, RunStage, RunStatus
+
+log = logging.getLogger(__name__)
+
+#: Seconds between heartbeats (app config ``JOBS_HEARTBEAT_SECONDS`` or the environment's
+#: ``NUANXIN_HEARTBEAT_SECONDS``).
+DEFAULT_HEARTBEAT_SECONDS = 5.0
+#: A run whose heartbeat is older than this many intervals has lost its worker. Generous,
+#: because a heartbeat can be held up while the pipeline's transaction holds the run row.
+STALE_INTERVALS = 6
+#: Fewest seconds between two progress writes, however often the pipeline reports.
+MIN_WRITE_GAP = 0.5
+
+#: The failure reason for a run whose worker stopped (an English msgid, translated on display).
+WORKER_STOPPED = "The worker stopped before the run finished (it was killed or its machine went down). Start the run again."  # noqa: E501
+
+
+def N_(message: str) -> str:  # noqa: N802  (Babel's marker for strings translated later)
+    return message
+
+
+N_(WORKER_STOPPED)
+
+
+def heartbeat_seconds() -> float:
+    """The heartbeat interval of the current app."""
+    value = current_app.config.get("JOBS_HEARTBEAT_SECONDS") or os.environ.get(
+        "NUANXIN_HEARTBEAT_SECONDS") or DEFAULT_HEARTBEAT_SECONDS
+    return float(value)
+
+
+def stale_after() -> timedelta:
+    """How old a heartbeat may be before its run counts as abandoned."""
+    return timedelta(seconds=heartbeat_seconds() * STALE_INTERVALS)
+
+
+class Reporter:
+    """Writes one run's stage, progress and heartbeat from a background thread.
+
+    ``report`` is the callback handed to the pipeline: it only records the latest values and
+    wakes the thread. ``stop`` ends the thread without waiting for it (its write may be
+    waiting for the caller's own transaction); ``join`` after the caller has committed.
+    """
+
+    def __init__(self, engine: Engine, run_id: int, interval: float):
+        self.engine = engine
+        self.run_id = run_id
+        self.interval = interval
+        self._lock = threading.Lock()
+        self._stage: RunStage | None = None
+        self._percent = 0
+        self._wake = threading.Event()
+        self._stopped = threading.Event()
+        self._thread = threading.Thread(target=self._loop, name=f"run-{run_id}-progress",
+                                         daemon=True)
+
+    def start(self) -> Reporter:
+        self._thread.start()
+        return self
+
+    def report(self, stage: RunStage, percent: int) -> None:
+        """Record the pipeline's stage and overall percentage (0–100, never going back)."""
+        with self._lock:
+            self._stage = RunStage(stage)
+            self._percent = max(self._percent, min(100, max(0, int(percent))))
+        self._wake.set()
+
+    def stop(self) -> None:
+        self._stopped.set()
+        self._wake.set()
+
+    def join(self, timeout: float | None = None) -> None:
+        self._thread.join(timeout)
+
+    def _loop(self) -> None:
+        while not self._stopped.is_set():
+            self._wake.wait(self.interval)
+            self._wake.clear()
+            if self._stopped.is_set():
+                return
+            self.write()
+            self._stopped.wait(MIN_WRITE_GAP)
+
+    def write(self) -> bool:
+        """Write the latest values and a heartbeat now; False when the write failed (it is
+        tried again at the next report or heartbeat)."""
+        with self._lock:
+            values = {"heartbeat_at": utcnow(), "progress": self._percent}
+            if self._stage is not None:
+                values["stage"] = self._stage
+        try:
+            with self.engine.begin() as conn:
+                conn.execute(update(MatchingRun)
+                             .where(MatchingRun.id == self.run_id,
+                                    MatchingRun.status == RunStatus.running)
+                             .values(**values))
+        except DBAPIError as exc:  # e.g. SQLite busy while the pipeline writes
+            log.info("run %s: progress not written (%s)", self.run_id, exc.orig)
+            return False
+        return True
+
+
+def _stale_condition(now: datetime):
+    cutoff = now - stale_after()
+    return (MatchingRun.status == RunStatus.running) & (MatchingRun.heartbeat_at < cutoff)
+
+
+def fail_stale_runs(now: datetime | None = None) -> int:
+    """Mark every running run whose heartbeat is stale as failed; returns how many (flushes
+    only: the caller commits)."""
+    now = now or utcnow()
+    result = db.session.execute(
+        update(MatchingRun).where(_stale_condition(now))
+        .values(status=RunStatus.failed, error=WORKER_STOPPED, finished_at=now)
+        .execution_options(synchronize_session=False))
+    if result.rowcount:
+        log.warning("%d matching run(s) lost their worker: marked failed", result.rowcount)
+    return result.rowcount
+
+
+def fail_if_stale(run: MatchingRun, now: datetime | None = None) -> bool:
+    """For a page showing ``run``: when its heartbeat is stale, mark it failed (flushes only)
+    and return True. Costs nothing for a run that is not running. On PostgreSQL a row that a
+    live worker's transaction holds is skipped rather than waited for."""
+    now = now or utcnow()
+    if run.status != RunStatus.running or run.heartbeat_at is None or (
+            run.heartbeat_at >= now - stale_after()):
+        return False
+    locked = db.session.scalar(
+        select(MatchingRun.id).where(MatchingRun.id == run.id, _stale_condition(now))
+        .with_for_update(skip_locked=True))
+    if locked is None:
+        return False
+    db.session.execute(
+        update(MatchingRun).where(MatchingRun.id == run.id, _stale_condition(now))
+        .values(status=RunStatus.failed, error=WORKER_STOPPED, finished_at=now)
+        .execution_options(synchronize_session=False))
+    db.session.refresh(run)
+    return run.status == RunStatus.failed

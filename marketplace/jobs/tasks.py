@@ -1,0 +1,161 @@
+"""The site's background tasks: a matching run, and the minute-by-minute housekeeping.
+
+``run_matching(run_id)`` is enqueued by ``runs.services.start_run`` once the run's row is
+committed. It claims the run (queued → running, only once however often it is delivered),
+hands it to ``marketplace.runs.pipeline.execute(run, report)``, and commits the whole result
+in one transaction with the run marked done; any exception rolls all of it back and marks the
+run failed with the reason in words. A worker killed in between commits nothing: the
+assignments it had written vanish with its transaction, and the stale heartbeat marks the run
+failed (:mod:`marketplace.jobs.progress`).
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+from collections.abc import Callable
+
+from huey import crontab
+from sqlalchemy import update
+
+from marketplace.audit.services import record_event
+from marketplace.common.models import utcnow
+from marketplace.extensions import db
+from marketplace.jobs.progress import N_, Reporter, fail_stale_runs, heartbeat_seconds
+from marketplace.jobs.queue import app_periodic_task, app_task
+from marketplace.notifications.models import NotificationKind
+from marketplace.notifications.services import notify
+from marketplace.runs.models import MatchingRun, RunStage, RunStatus
+
+log = logging.getLogger(__name__)
+
+#: Failure reasons written by this module (English msgids, translated on display; a second
+#: line, when there is one, carries the technical detail as it is).
+UNEXPECTED = N_("The run stopped on an unexpected error. The worker's log has the details.")
+NO_PIPELINE = N_("This installation has no matching pipeline (marketplace.runs.pipeline).")
+#: Error classes from these packages carry a message meant for the officer.
+DOMAIN_PACKAGES = ("marketplace.", "matching.")
+
+
+def failure_reason(exc: BaseException) -> str:
+    """The officer-facing reason for ``exc``: a domain error's own message (already in
+    words), else a fixed sentence with the exception's type and message on a second line."""
+    module = type(exc).__module__ or ""
+    message = str(exc).strip()
+    if module.startswith(DOMAIN_PACKAGES) and message:
+        return message
+    detail = f"{type(exc).__name__}: {message}" if message else type(exc).__name__
+    return f"{UNEXPECTED}\n{detail[:500]}"
+
+
+def _claim(run_id: int) -> bool:
+    """queued → running, in a transaction of its own; False if someone else has it or it is
+    no longer queued (a task delivered twice runs once)."""
+    now = utcnow()
+    result = db.session.execute(
+        update(MatchingRun)
+        .where(MatchingRun.id == run_id, MatchingRun.status == RunStatus.queued)
+        .values(status=RunStatus.running, stage=RunStage.building, progress=0, started_at=now,
+                heartbeat_at=now, error="")
+        .execution_options(synchronize_session=False))
+    db.session.commit()
+    return result.rowcount == 1
+
+
+def _finish(run: MatchingRun, status: RunStatus, error: str = "") -> bool:
+    """running → ``status`` in the current transaction, only if still running (a stale check
+    may have failed it meanwhile); notifies the officer who started it."""
+    now = utcnow()
+    values = {"status": status, "finished_at": now, "heartbeat_at": now, "error": error}
+    if status == RunStatus.done:
+        values["progress"] = 100
+    result = db.session.execute(
+        update(MatchingRun)
+        .where(MatchingRun.id == run.id, MatchingRun.status == RunStatus.running)
+        .values(**values).execution_options(synchronize_session=False))
+    if result.rowcount != 1:
+        return False
+    db.session.refresh(run)
+    record_event(None, f"run.{status.value}", run, after={"status": status.value},
+                 note=error.splitlines()[0] if error else "")
+    if run.created_by_id is not None:
+        notify([run.created_by_id], NotificationKind.run_finished, run,
+               {"status": status.value, "region_code": run.region_code})
+    return True
+
+
+def _pipeline() -> Callable[..., object]:
+    try:
+        module = importlib.import_module("marketplace.runs.pipeline")
+    except ModuleNotFoundError as exc:
+        if exc.name != "marketplace.runs.pipeline":
+            raise
+        raise LookupError(NO_PIPELINE) from exc
+    return module.execute
+
+
+def execute_run(run_id: int) -> RunStatus | None:
+    """Run one matching run to done or failed (see the module docstring); returns the status
+    it ended in, or None when the run was not this call's to run."""
+    if not _claim(run_id):
+        log.info("run %s is not queued: nothing to do", run_id)
+        return None
+    reporter = Reporter(db.engine, run_id, heartbeat_seconds()).start()
+    try:
+        run = db.session.get(MatchingRun, run_id)
+        _pipeline()(run, reporter.report)
+        db.session.flush()
+        reporter.stop()  # before the commit: its next write would wait for ours
+        ended = _finish(run, RunStatus.done)
+        if not ended:  # failed by a stale check meanwhile: keep nothing of it
+            db.session.rollback()
+        db.session.commit()
+        return RunStatus.done if ended else RunStatus.failed
+    except Exception as exc:
+        reporter.stop()
+        db.session.rollback()
+        log.exception("matching run %s failed", run_id)
+        reason = str(exc) if isinstance(exc, LookupError) and str(exc) == NO_PIPELINE \
+            else failure_reason(exc)
+        run = db.session.get(MatchingRun, run_id)
+        ended = run is not None and _finish(run, RunStatus.failed, reason)
+        db.session.commit()
+        return RunStatus.failed if ended else None
+    finally:
+        reporter.join(timeout=30)
+
+
+@app_task()
+def run_matching(run_id: int) -> None:
+    """The background job of one matching run."""
+    execute_run(run_id)
+
+
+def _expire_overdue() -> Callable[..., int]:
+    """C's ``expire_overdue(now)``, wherever the allocations area exposes it."""
+    for name in ("marketplace.allocations.services", "marketplace.allocations.flow"):
+        try:
+            fn = getattr(importlib.import_module(name), "expire_overdue", None)
+        except ModuleNotFoundError:
+            fn = None
+        if fn is not None:
+            return fn
+    raise LookupError("marketplace.allocations has no expire_overdue(now) yet: allocations "
+                      "waiting past their respond-by time are not expired")
+
+
+@app_periodic_task(crontab(minute="*"))
+def housekeeping() -> None:
+    """Every minute, in one worker: expire overdue allocations, and fail runs whose worker
+    died. Each part commits on its own, so one failing does not hold up the other."""
+    try:
+        fail_stale_runs()
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        log.exception("checking for abandoned runs failed")
+    expire = _expire_overdue()
+    count = expire(utcnow())
+    db.session.commit()
+    if count:
+        log.info("expired %d allocation(s) past their respond-by time", count)

@@ -1,0 +1,77 @@
+"""The queue's storage choice, tasks in their own app context, enqueue-after-commit."""
+
+from __future__ import annotations
+
+import pytest
+from huey.storage import RedisStorage, SqliteStorage
+
+from marketplace.extensions import db
+from marketplace.jobs import queue
+
+
+def test_storage_for_each_url(tmp_path):
+    default = queue.storage_for(None)
+    assert isinstance(default, SqliteStorage) and default.filename == str(queue.DEFAULT_DB)
+    path = tmp_path / "q" / "jobs.db"
+    sqlite = queue.storage_for(f"sqlite:///{path}")
+    assert isinstance(sqlite, SqliteStorage) and sqlite.filename == str(path)
+    redis = queue.storage_for("redis://127.0.0.1:6399/3")  # no connection until used
+    assert isinstance(redis, RedisStorage)
+    assert redis.pool.connection_kwargs["db"] == 3 and redis.pool.connection_kwargs["port"] == 6399
+
+
+@pytest.mark.parametrize("url", ["amqp://broker", "sqlite:///", "postgresql://x/y"])
+def test_unknown_queue_urls_are_refused(url):
+    with pytest.raises(queue.QueueConfigError):
+        queue.storage_for(url)
+
+
+def test_the_test_app_runs_jobs_at_once(app):
+    assert queue.huey.immediate
+
+
+def test_configure_switches_between_a_real_queue_and_immediate(app, tmp_path):
+    path = tmp_path / "jobs.db"
+    try:
+        queue.configure(f"sqlite:///{path}", immediate=False)
+        assert not queue.huey.immediate
+        assert queue.huey.storage.filename == str(path)
+        other = tmp_path / "other.db"
+        queue.configure(f"sqlite:///{other}", immediate=False)
+        assert queue.huey.storage.filename == str(other)
+    finally:
+        queue.configure(None, immediate=True)
+    assert queue.huey.immediate
+
+
+seen_sessions: list = []
+
+
+@queue.app_task()
+def _session_probe() -> None:
+    seen_sessions.append(db.session())
+
+
+def test_a_task_gets_its_own_session_even_inside_a_request(app):
+    seen_sessions.clear()
+    with app.test_request_context():
+        mine = db.session()
+        _session_probe()  # immediate mode: runs here and now
+    assert len(seen_sessions) == 1 and seen_sessions[0] is not mine
+
+
+def test_enqueue_after_commit_and_not_after_rollback(app, tmp_path):
+    try:
+        queue.configure(f"sqlite:///{tmp_path / 'jobs.db'}", immediate=False)
+        with app.app_context():
+            queue.enqueue_after_commit(db.session(), _session_probe.s())
+            assert queue.huey.pending_count() == 0
+            db.session.commit()
+            assert queue.huey.pending_count() == 1
+            queue.enqueue_after_commit(db.session(), _session_probe.s())
+            db.session.rollback()
+            db.session.commit()
+            assert queue.huey.pending_count() == 1
+    finally:
+        queue.huey.flush()
+        queue.configure(None, immediate=True)
