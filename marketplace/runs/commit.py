@@ -84,15 +84,33 @@ def _lock_run(actor: User, run: MatchingRun) -> MatchingRun:
     return run
 
 
-def _locked(model, ids: Iterable[int], *options):
-    """Rows of ``model`` by id, locked in id order (fresh from the database)."""
+#: Ids per IN list: SQLite allows 32,766 bound values per statement, psycopg 65,535.
+CHUNK = 5000
+
+
+def _chunks(ids: Iterable[int]) -> list[list[int]]:
     ids = sorted(set(ids))
-    if not ids:
-        return {}
-    rows = db.session.scalars(
-        select(model).where(model.id.in_(ids)).order_by(model.id).options(*options)
-        .with_for_update(of=model).execution_options(populate_existing=True)).unique()
-    return {row.id: row for row in rows}
+    return [ids[i:i + CHUNK] for i in range(0, len(ids), CHUNK)]
+
+
+def _merged(figures, ids: Iterable[int]) -> dict:
+    """``figures(ids)`` (one of the allocation sums) over chunks of ids."""
+    out: dict = {}
+    for chunk in _chunks(ids):
+        out.update(figures(chunk))
+    return out
+
+
+def _locked(model, ids: Iterable[int], *options):
+    """Rows of ``model`` by id, locked in id order (fresh from the database); the chunks go
+    in ascending order too, so the lock order holds across them."""
+    found = {}
+    for chunk in _chunks(ids):
+        rows = db.session.scalars(
+            select(model).where(model.id.in_(chunk)).order_by(model.id).options(*options)
+            .with_for_update(of=model).execution_options(populate_existing=True)).unique()
+        found.update((row.id, row) for row in rows)
+    return found
 
 
 def _respond_by():
@@ -112,9 +130,9 @@ class _Ledger:
     """What is left of each offer, line and contract budget while pairs are taken."""
 
     def __init__(self, offers, lines, contracts, prices) -> None:
-        committed = allocation_services.committed_by_offer(offers)
-        covered = allocation_services.covered_by_line(lines)
-        figures = allocation_services.contract_figures(contracts)
+        committed = _merged(allocation_services.committed_by_offer, offers)
+        covered = _merged(allocation_services.covered_by_line, lines)
+        figures = _merged(allocation_services.contract_figures, contracts)
         self.offer_left = {i: o.capacity - committed[i] for i, o in offers.items()}
         self.line_left = {i: ln.quantity - covered[i] for i, ln in lines.items()}
         self.budget_left = {i: c.budget - figures[i][0] for i, c in contracts.items()}
@@ -177,10 +195,11 @@ def commit_run(actor: User, run: MatchingRun, county_codes: Iterable[str] | None
     chosen = [p for p in pairs if p.id in chosen_ids]
 
     offers = _locked(Offer, (p.offer_id for p in chosen))
-    prices = {oid: (cid, price) for oid, cid, price in db.session.execute(
-        select(Offer.id, ContractLine.contract_id, ContractLine.unit_price).join(
-            ContractLine, Offer.contract_line_id == ContractLine.id)
-        .where(Offer.id.in_(list(offers))))} if offers else {}
+    prices = {oid: (cid, price) for chunk in _chunks(offers)
+              for oid, cid, price in db.session.execute(
+                  select(Offer.id, ContractLine.contract_id, ContractLine.unit_price).join(
+                      ContractLine, Offer.contract_line_id == ContractLine.id)
+                  .where(Offer.id.in_(chunk)))}
     contract_of = {oid: cid for oid, (cid, _price) in prices.items()}
     contracts = _locked(Contract, contract_of.values())
     lines = _locked(NeedLine, (p.need_line_id for p in chosen),
@@ -241,10 +260,11 @@ def _refresh_needs(actor: User, needs: set[Need]) -> None:
     needs = sorted(needs, key=lambda n: n.id)
     if not needs:
         return
-    db.session.scalars(select(Need).where(Need.id.in_([n.id for n in needs]))
-                       .options(selectinload(Need.lines))).all()
-    covered = allocation_services.covered_by_line(
-        line.id for need in needs for line in need.lines)
+    for chunk in _chunks(n.id for n in needs):  # their lines, in a few queries
+        db.session.scalars(select(Need).where(Need.id.in_(chunk))
+                           .options(selectinload(Need.lines))).all()
+    covered = _merged(allocation_services.covered_by_line,
+                      [line.id for need in needs for line in need.lines])
     for need in needs:
         need_services.refresh_match_status(actor, need, covered)
 

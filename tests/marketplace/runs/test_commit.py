@@ -16,6 +16,7 @@ from marketplace.contracts.services import contract_offers
 from marketplace.extensions import db
 from marketplace.needs.models import Need, NeedStatus
 from marketplace.notifications.models import Notification, NotificationKind
+from marketplace.runs import commit as commit_module
 from marketplace.runs.commit import CommitError, commit_run, discard_run
 from marketplace.runs.models import AssignmentDecision, RunAssignment, RunStatus
 from tests.marketplace.allocations.factories import (
@@ -229,3 +230,20 @@ def test_the_county_reviewer_decides_a_county_run(app, demo):
         make_line(quantity="5")  # the township reviewer may see the run, not decide it
         with pytest.raises(CommitError):
             commit_run(user("reviewer_qianzhou"), finished_run("433101"))
+
+
+def test_large_id_lists_go_in_chunks(app, demo, monkeypatch):
+    """Tens of thousands of ids exceed a statement's bound values: the commit reads and locks
+    them in chunks (here one id per chunk), with the same outcome."""
+    monkeypatch.setattr(commit_module, "CHUNK", 1)
+    with en(app):
+        set_demo_pool_aside()
+        lines = [make_line(LineKind.funds, "medical", "100") for _ in range(3)]
+        offer("charity_staff", funds_data(capacity=Decimal("250")))
+        offer("charity_staff", funds_data(capacity=Decimal("30")))
+        run = finished_run()
+        report = commit_run(user("oversight_xx"), run)
+        assert report.committed == len(pairs_of(run)) >= 3 and not report.left_out
+        assert sum(allocated(Allocation.need_line_id, ln.id) for ln in lines) == Decimal("280")
+        assert {db.session.get(Need, ln.need_id).status for ln in lines} <= {
+            NeedStatus.matched, NeedStatus.partially_matched}
