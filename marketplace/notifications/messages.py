@@ -24,6 +24,8 @@ from flask_babel import format_datetime
 from flask_babel import gettext as _
 from sqlalchemy import select
 
+from marketplace.catalog.editing import GOODS_UNITS
+from marketplace.catalog.vocab import SERVICE_UNITS
 from marketplace.extensions import db
 from marketplace.notifications.models import Notification, NotificationKind
 
@@ -87,7 +89,10 @@ def _amount(params: dict[str, Any]) -> str:
     if not quantity:
         return ""
     unit = params.get("unit")
-    return f"{quantity} {unit}" if unit else str(quantity)
+    if not unit or unit == "CNY":
+        return f"{quantity} CNY" if unit else str(quantity)
+    label = SERVICE_UNITS.get(unit) or GOODS_UNITS.get(unit)  # a unit code, as `|unit` shows it
+    return f"{quantity} {label if label is not None else unit}"
 
 
 def _when(value: Any) -> str:

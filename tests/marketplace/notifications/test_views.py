@@ -14,6 +14,7 @@ from marketplace.catalog.vocab import LineKind
 from marketplace.extensions import db
 from marketplace.notifications import messages, services
 from marketplace.notifications.models import Notification, NotificationKind
+from marketplace.runs.models import MatchingRun
 from tests.marketplace.allocations.factories import goods_id
 from tests.marketplace.querycount import counted
 
@@ -67,7 +68,7 @@ def test_messages_in_words_per_kind_newest_first(app, login):
     c = login("caseworker_jishou")
     _notify(app, "caseworker_jishou", K.allocation_waiting,
             {"quantity": "3", "unit": "kg", "respond_by": "2026-12-01T08:00:00+00:00"})
-    _notify(app, "caseworker_jishou", K.acceptance_overdue, {"quantity": "2"})
+    _notify(app, "caseworker_jishou", K.acceptance_overdue, {"quantity": "2", "unit": "piece"})
     _notify(app, "caseworker_jishou", K.delivery_to_confirm, {"quantity": "5", "name": "大米"})
     _notify(app, "caseworker_jishou", K.run_finished,
             {"status": "failed", "error": "the worker stopped"})
@@ -80,7 +81,7 @@ def test_messages_in_words_per_kind_newest_first(app, login):
         f"Matching run {run_id} has finished; its result is ready for review.",
         f"Matching run {run_id} failed: the worker stopped",
         "大米: A delivery of 5 is waiting for your confirmation.",
-        "The allocation of 2 was not accepted in time; its need line is back in the pool.",
+        "The allocation of 2 piece was not accepted in time; its need line is back in the pool.",
         "An allocation of 3 kg is waiting for your acceptance. Please accept or decline by",
     ]
     positions = [html.find(t) for t in texts]
@@ -166,7 +167,7 @@ def test_open_marks_read_and_goes_to_the_object(app, login, monkeypatch):
 
 def test_links_lead_where_the_recipient_acts(app, login):
     """Provider → the allocations inbox; caseworker → the delivery's confirmation; officer of
-    an overdue allocation → the need, whose line is back in the pool."""
+    an overdue allocation → the need, whose line is back in the pool; officer → the run."""
     from marketplace.allocations.models import Delivery
     from tests.marketplace.allocations.factories import goods_data, make_line, offer, proposed
 
@@ -179,14 +180,20 @@ def test_links_lead_where_the_recipient_acts(app, login):
                             region_code=allocation.region_code)
         db.session.add(delivery)
         db.session.flush()
+        run = MatchingRun(region_code="433101")
+        db.session.add(run)
+        db.session.flush()
         ids = {name: db.session.scalar(select(User.id).where(User.username == name))
-               for name in ("provider_staff", "caseworker_jishou", "reviewer_jishou")}
+               for name in ("provider_staff", "caseworker_jishou", "reviewer_jishou",
+                            "oversight_xx")}
         waiting = services.notify([ids["provider_staff"]], K.allocation_waiting, allocation)
         confirm = services.notify([ids["caseworker_jishou"]], K.delivery_to_confirm, delivery)
         overdue = services.notify([ids["reviewer_jishou"]], K.acceptance_overdue, allocation)
+        finished = services.notify([ids["oversight_xx"]], K.run_finished, run)
         expected = {waiting[0].id: "/allocations",
                     confirm[0].id: f"/deliveries/{delivery.id}/confirm",
-                    overdue[0].id: f"/needs/{line.need_id}"}
+                    overdue[0].id: f"/needs/{line.need_id}",
+                    finished[0].id: f"/runs/{run.id}"}
         db.session.commit()
     for username, (note_id, url) in zip(ids, expected.items(), strict=True):
         c = login(username)
