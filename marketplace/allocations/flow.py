@@ -56,6 +56,8 @@ from marketplace.offers.models import Offer, can_operate
 #: Allocations a delivery may be recorded against (a pledge counts as accepted).
 DELIVERABLE = (AllocationStatus.pledged, AllocationStatus.accepted)
 
+CENTS = Decimal("0.01")
+
 #: How a funds payment was made (a small vocabulary; labels in the views).
 PAYMENT_CHANNELS = ("bank_transfer", "mobile_payment", "cash", "cheque")
 
@@ -228,6 +230,9 @@ def record_delivery(actor: User, allocation: Allocation, data: DeliveryInput,
     quantity = Decimal(data.quantity)
     if not quantity.is_finite() or quantity <= 0:
         raise AllocationError(str(_l("Enter a quantity greater than zero.")))
+    quantity = quantity.quantize(CENTS)  # stored with two places, like every quantity
+    if quantity <= 0:
+        raise AllocationError(str(_l("Enter a quantity greater than zero.")))
     delivered = delivered_by_allocation([allocation.id])[allocation.id]
     left = allocation.quantity - delivered
     if quantity > left:
@@ -267,6 +272,46 @@ def _mark_delivered(actor: User, allocation: Allocation, offer: Offer) -> None:
                  after={"status": "delivered"})
 
 
+def close_short(actor: User, allocation: Allocation) -> Allocation:
+    """The provider ends a pledged or accepted allocation at what was delivered so far (a
+    service needed fewer visits, fewer items were handed over).
+
+    The allocation becomes delivered at the delivered quantity; the rest returns to the offer
+    (and, for contract services, to the budget: ``record_contract_consumption``) and the need
+    line goes back on the board for what is still missing. If the caseworker has already
+    confirmed every delivery, the allocation is confirmed at once.
+
+    Raises:
+        AllocationError: another organisation, wrong state, or nothing delivered yet (cancel
+            it instead).
+    """
+    from marketplace.allocations.confirm import _confirm_allocation  # confirm imports us
+
+    _check_provider(actor, allocation)
+    allocation = _lock(Allocation, allocation.id)
+    if allocation.status not in DELIVERABLE:
+        raise AllocationError(str(_l("This allocation is not open for deliveries.")))
+    delivered = delivered_by_allocation([allocation.id])[allocation.id]
+    if delivered <= 0:
+        raise AllocationError(str(_l("Nothing was delivered yet: cancel the allocation "
+                                     "instead.")))
+    offer = db.session.get(Offer, allocation.offer_id)
+    if offer.contract_line_id is not None:
+        record_contract_consumption(actor, allocation, delivered)
+    else:
+        before = {"status": allocation.status.value, "quantity": str(allocation.quantity)}
+        allocation.quantity = delivered
+        allocation.status = AllocationStatus.delivered
+        db.session.flush()
+        record_event(actor, "allocation.deliver", allocation, before=before,
+                     after={"status": "delivered", "quantity": str(delivered)},
+                     note="closed short")
+    _confirm_allocation(actor, allocation)
+    line = db.session.get(NeedLine, allocation.need_line_id)
+    refresh_match_status(actor, db.session.get(Need, line.need_id))
+    return allocation
+
+
 def record_payment(actor: User, delivery: Delivery, channel: str, reference: str = "") -> Payment:
     """The payment record of a funds delivery: its amount and date, how it was paid and the
     bank or transaction reference (feeds the disbursement ledger of a later issue)."""
@@ -293,9 +338,11 @@ class Inbox:
     waiting: list[Allocation]
     to_deliver: list[Allocation]
     delivered: dict[int, Decimal]
+    #: The latest deliveries with the caseworker's answer (confirmed, problem).
+    recent: list[Delivery]
 
 
-def inbox(user: User, limit: int = 200) -> Inbox:
+def inbox(user: User, limit: int = 200, recent_limit: int = 30) -> Inbox:
     """What waits for ``user``'s organisation (scoped like every list)."""
     def query(where, *order):
         return list(db.session.scalars(
@@ -305,4 +352,8 @@ def inbox(user: User, limit: int = 200) -> Inbox:
 
     waiting = query(Allocation.status == AllocationStatus.proposed, Allocation.respond_by)
     to_deliver = query(Allocation.status.in_(DELIVERABLE))
-    return Inbox(waiting, to_deliver, delivered_by_allocation(a.id for a in to_deliver))
+    recent = list(db.session.scalars(
+        select(Delivery).where(scope_filter(Delivery, user))
+        .options(joinedload(Delivery.allocation).joinedload(Allocation.offer))
+        .order_by(Delivery.created_at.desc(), Delivery.id.desc()).limit(recent_limit)))
+    return Inbox(waiting, to_deliver, delivered_by_allocation(a.id for a in to_deliver), recent)

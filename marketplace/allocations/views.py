@@ -139,7 +139,22 @@ def record_delivery(allocation: Allocation):
         status = 400
     delivered = flow.delivered_by_allocation([allocation.id])[allocation.id]
     return render_template("allocations/record_delivery.html", form=form, allocation=allocation,
-                           delivered=delivered, left=allocation.quantity - delivered), status
+                           delivered=delivered, left=allocation.quantity - delivered,
+                           button=ButtonForm()), status
+
+
+@bp.post("/allocations/<int:allocation_id>/close")
+@access(Role.provider_staff, load={"allocation_id": Allocation})
+def close_allocation(allocation: Allocation):
+    if not ButtonForm().validate_on_submit():
+        abort(400)
+    done = commit_or_flash(lambda: flow.close_short(current_user, allocation),
+                           services.AllocationError,
+                           done=_("Finished at what was delivered; the rest goes back to the "
+                                  "pool."))
+    if done:
+        return redirect(url_for("allocations.inbox"))
+    return redirect(url_for("allocations.record_delivery", allocation_id=allocation.id))
 
 # The caseworker's pages live in their own module on the same blueprint.
 from marketplace.allocations import confirm_views  # noqa: E402,F401  (registers routes)

@@ -12,6 +12,7 @@ from marketplace.accounts.models import User
 from marketplace.allocations.flow import (
     DeliveryInput,
     accept,
+    close_short,
     decline,
     delivered_by_allocation,
     expire_overdue,
@@ -19,7 +20,12 @@ from marketplace.allocations.flow import (
     record_delivery,
 )
 from marketplace.allocations.models import AllocationStatus, Delivery, Payment
-from marketplace.allocations.services import AllocationError, covered_by_line, pledge
+from marketplace.allocations.services import (
+    AllocationError,
+    covered_by_line,
+    pledge,
+    remaining_capacity,
+)
 from marketplace.audit.services import events_for
 from marketplace.catalog.vocab import LineKind
 from marketplace.contracts.services import budget_use, contract_offers
@@ -227,3 +233,60 @@ def test_funds_deliveries_are_payments(app, demo):
                 payment.paid_on) == (done.delivery.id, Decimal("500"), "bank_transfer",
                                      "TX-991", TODAY)
         assert payment.region_code == line.need.region_code
+
+
+def test_close_short_returns_the_rest(app, demo):
+    with en(app):
+        made = offer("provider_staff", service_data(capacity=Decimal("40")))
+        line = make_line(quantity="10")
+        actor = user("provider_staff")
+        allocation = pledge(actor, made, line, Decimal("10"))
+        with pytest.raises(AllocationError, match="Nothing was delivered yet"):
+            close_short(actor, allocation)
+        record_delivery(actor, allocation, DeliveryInput(TODAY, Decimal("6")))
+        with pytest.raises(AllocationError, match="Only staff of the allocated"):
+            close_short(user("volunteer_staff"), allocation)
+        close_short(actor, allocation)
+        assert (allocation.status, allocation.quantity) == (AllocationStatus.delivered,
+                                                            Decimal("6"))
+        assert remaining_capacity(made) == Decimal("34")
+        assert line.status == LineStatus.open
+        assert line.need.status == NeedStatus.partially_matched
+        with pytest.raises(AllocationError, match="not open for deliveries"):
+            close_short(actor, allocation)
+
+
+def test_close_short_on_a_contract_returns_budget(app, demo):
+    with en(app):
+        contract = active_contract()  # home care at 50 CNY an hour
+        home = contract_offers(contract)[0]
+        actor = user("volunteer_staff")
+        allocation = pledge(actor, home, make_line(quantity="6"), Decimal("6"))
+        record_delivery(actor, allocation, DeliveryInput(TODAY, Decimal("2")))
+        close_short(actor, allocation)
+        use = budget_use([contract])[contract.id]
+        assert (use.committed, use.delivered) == (Decimal("100"), Decimal("100"))
+
+
+def test_close_short_after_every_delivery_was_confirmed(app, demo):
+    from marketplace.allocations.confirm import confirm_delivery
+    with en(app):
+        made = offer("provider_staff", service_data())
+        actor = user("provider_staff")
+        allocation = pledge(actor, made, make_line(quantity="5"), Decimal("5"))
+        done = record_delivery(actor, allocation, DeliveryInput(TODAY, Decimal("2")))
+        confirm_delivery(user("caseworker_jishou"), done.delivery, True)
+        assert allocation.status == AllocationStatus.pledged
+        close_short(actor, allocation)
+        assert allocation.status == AllocationStatus.confirmed
+
+
+def test_notifications_carry_quantity_and_unit(app, demo):
+    with en(app):
+        allocation, _line = _accepted("3")
+        record_delivery(user("provider_staff"), allocation, DeliveryInput(TODAY, Decimal("3")))
+        note = db.session.scalar(select(Notification).where(
+            Notification.kind == NotificationKind.delivery_to_confirm))
+        assert (note.params["quantity"], note.params["unit"]) == ("3.00",
+                                                                  allocation.offer.unit)
+        assert note.object_type == "deliveries"

@@ -59,6 +59,7 @@ def _deliveries(app) -> int:
     ("get", "/allocations"), ("post", "/allocations/{id}/accept"),
     ("get", "/allocations/{id}/decline"), ("post", "/allocations/{id}/decline"),
     ("get", "/allocations/{id}/deliver"), ("post", "/allocations/{id}/deliver"),
+    ("post", "/allocations/{id}/close"),
 ])
 def test_other_roles_get_forbidden(app, login, username, method, path):
     allocation_id = _proposed(app)
@@ -71,6 +72,7 @@ def test_other_roles_get_forbidden(app, login, username, method, path):
     ("post", "/allocations/{id}/accept"),
     ("get", "/allocations/{id}/decline"), ("post", "/allocations/{id}/decline"),
     ("get", "/allocations/{id}/deliver"), ("post", "/allocations/{id}/deliver"),
+    ("post", "/allocations/{id}/close"),
 ])
 def test_another_organisation_gets_not_found(app, login, method, path):
     allocation_id = _proposed(app)
@@ -183,3 +185,41 @@ def test_delivery_before_acceptance_is_refused(app, login):
     assert "Accept the allocation before recording a delivery." in response.get_data(
         as_text=True)
     assert _deliveries(app) == 0
+
+
+def test_close_at_what_was_delivered(app, login):
+    allocation_id = _pledged(app, "5")
+    client = login("provider_staff")
+    early = client.post(f"/allocations/{allocation_id}/close", headers=EN, follow_redirects=True)
+    assert "Nothing was delivered yet: cancel the allocation instead." in early.get_data(
+        as_text=True)
+    assert 'data-testid="close"' not in early.get_data(as_text=True)
+    client.post(f"/allocations/{allocation_id}/deliver",
+                {"delivered_on": TODAY.isoformat(), "quantity": "2", "form_key": "k-close"})
+    page = client.get(f"/allocations/{allocation_id}/deliver", headers=EN)
+    assert 'data-testid="close"' in page.get_data(as_text=True)
+    done = client.post(f"/allocations/{allocation_id}/close", headers=EN, follow_redirects=True)
+    assert "Finished at what was delivered" in done.get_data(as_text=True)
+    with app.app_context():
+        allocation = db.session.get(Allocation, allocation_id)
+        assert (allocation.status, allocation.quantity) == (AllocationStatus.delivered,
+                                                            Decimal("2"))
+
+
+def test_inbox_shows_the_caseworkers_answer(app, login):
+    from marketplace.allocations.confirm import confirm_delivery
+    from marketplace.allocations.flow import DeliveryInput, record_delivery
+
+    allocation_id = _pledged(app, "5")
+    with en(app):
+        allocation = db.session.get(Allocation, allocation_id)
+        delivery = record_delivery(user("provider_staff"), allocation,
+                                   DeliveryInput(TODAY, Decimal("2"))).delivery
+        confirm_delivery(user("caseworker_jishou"), delivery, False, "只来了一小时")
+        db.session.commit()
+        delivery_id = delivery.id
+    page = login("provider_staff").get("/allocations", headers=EN).get_data(as_text=True)
+    assert f'data-testid="recent-{delivery_id}"' in page
+    assert "Problem recorded" in page and "只来了一小时" in page
+    other = login("volunteer_staff").get("/allocations", headers=EN).get_data(as_text=True)
+    assert "只来了一小时" not in other
