@@ -119,14 +119,20 @@ def accept(actor: User, allocation: Allocation, now: datetime | None = None) -> 
 
 def _release(actor: User | None, allocation: Allocation, status: AllocationStatus,
              action: str, note: str = "") -> None:
-    """Set a released status and put the need line back in the pool."""
+    """Set a released status (audited); the caller puts the need lines back in the pool."""
     before = allocation.status.value
     allocation.status = status
     db.session.flush()
     record_event(actor, action, allocation, before={"status": before},
                  after={"status": status.value}, note=note)
-    line = db.session.get(NeedLine, allocation.need_line_id)
-    refresh_match_status(actor, db.session.get(Need, line.need_id))
+
+
+def _refresh_needs(actor: User | None, line_ids) -> None:
+    """Recompute the match status of the needs of these lines, each need once."""
+    need_ids = db.session.scalars(select(NeedLine.need_id).where(
+        NeedLine.id.in_(sorted(set(line_ids)))).distinct())
+    for need_id in sorted(need_ids):
+        refresh_match_status(actor, db.session.get(Need, need_id))
 
 
 def decline(actor: User, allocation: Allocation, reason: str,
@@ -145,6 +151,7 @@ def decline(actor: User, allocation: Allocation, reason: str,
     allocation.decline_reason = reason
     allocation.responded_at = now or utcnow()
     _release(actor, allocation, AllocationStatus.declined, "allocation.decline", reason)
+    _refresh_needs(actor, [allocation.need_line_id])
     return allocation
 
 
@@ -164,6 +171,7 @@ def expire_overdue(now: datetime | None = None) -> int:
     for allocation in overdue:
         _release(None, allocation, AllocationStatus.expired, "allocation.expire")
         acceptance_overdue(allocation)
+    _refresh_needs(None, [a.need_line_id for a in overdue])
     return len(overdue)
 
 
@@ -307,8 +315,7 @@ def close_short(actor: User, allocation: Allocation) -> Allocation:
                      after={"status": "delivered", "quantity": str(delivered)},
                      note="closed short")
     _confirm_allocation(actor, allocation)
-    line = db.session.get(NeedLine, allocation.need_line_id)
-    refresh_match_status(actor, db.session.get(Need, line.need_id))
+    _refresh_needs(actor, [allocation.need_line_id])
     return allocation
 
 
