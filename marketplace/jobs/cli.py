@@ -1,12 +1,17 @@
-"""``flask worker``: the process that runs the background jobs."""
+"""``flask worker``: the process that runs the background jobs; ``flask serve``: the
+development web server with a worker beside it, the demo's one command."""
 
 from __future__ import annotations
 
 import logging
+import signal
+import subprocess
+import sys
 
 import click
 from flask import current_app
-from flask.cli import with_appcontext
+from flask.cli import ScriptInfo, with_appcontext
+from werkzeug.serving import run_simple
 
 from marketplace.extensions import db
 from marketplace.jobs import queue
@@ -51,3 +56,43 @@ def _safe(url: str) -> str:
         scheme, rest = url.split("://", 1)
         return f"{scheme}://***@{rest.rsplit('@', 1)[1]}"
     return url
+
+
+@click.command("serve")
+@click.option("--host", "-h", default="127.0.0.1", show_default=True)
+@click.option("--port", "-p", default=5000, show_default=True, type=int)
+@click.option("--worker/--no-worker", default=True, show_default=True,
+              help="Start a job worker beside the web server.")
+@with_appcontext
+def serve_command(host: str, port: int, worker: bool) -> None:
+    """Serve the site with the development server and a job worker beside it.
+
+    For a demo or development: one command, one Ctrl+C. In production run a WSGI server
+    (gunicorn app:app) and `flask worker` processes separately.
+    """
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    proc = None
+    if worker:
+        command = [sys.executable, "-m", "flask"]
+        script = click.get_current_context().find_object(ScriptInfo)
+        if script is not None and script.app_import_path:
+            command += ["--app", script.app_import_path]
+        # The same environment: the worker reads the same database and queue settings.
+        proc = subprocess.Popen(command + ["worker"])
+        click.echo(f"nuanxin serve: job worker started (pid {proc.pid})")
+    try:
+        run_simple(host, port, app, threaded=True)
+    finally:
+        if proc is not None:
+            _stop(proc)
+
+
+def _stop(proc: subprocess.Popen) -> None:
+    """Let the worker finish its current step (Huey stops on SIGINT), then make sure."""
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGINT)
+    try:
+        proc.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()

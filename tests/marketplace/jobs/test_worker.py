@@ -221,3 +221,46 @@ def test_a_worker_killed_mid_run_commits_nothing_and_the_run_ends_failed(app, de
     run = _wait_for(app, run_id, {RunStatus.failed, RunStatus.done}, workers, timeout=60)
     assert run.status == RunStatus.failed and run.error == WORKER_STOPPED
     assert _counts(app, run_id) == (0, 0, 0)
+
+
+def _free_port() -> int:
+    import socket
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_flask_serve_runs_the_site_and_a_worker_in_one_command(app, demo, workers, tmp_path):
+    """The README's run command: the web server answers, the worker beside it runs a run,
+    and one Ctrl+C (SIGINT to the process group) stops both."""
+    import re
+    import urllib.request
+
+    port = _free_port()
+    log_path = tmp_path / "serve.log"
+    with open(log_path, "wb") as log:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "flask", "--app", "app", "serve", "--port", str(port)],
+            cwd=ROOT, env=workers.env, stdout=log, stderr=subprocess.STDOUT,
+            start_new_session=True)  # its own process group, like a terminal's job
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/login", timeout=5) as r:
+                    assert r.status == 200
+                    break
+            except OSError:
+                assert proc.poll() is None and time.monotonic() < deadline, \
+                    log_path.read_text()
+                time.sleep(0.2)
+        run_id = _start(app)
+        run = _wait_for(app, run_id, {RunStatus.done, RunStatus.failed}, workers)
+        assert run.status == RunStatus.done, log_path.read_text()
+    finally:
+        os.killpg(proc.pid, signal.SIGINT)
+        proc.wait(timeout=30)
+    worker_pid = int(re.search(r"job worker started \(pid (\d+)\)",
+                               log_path.read_text()).group(1))
+    with pytest.raises(ProcessLookupError):
+        os.kill(worker_pid, 0)
