@@ -62,6 +62,11 @@ class Site:
                     cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT,
                     start_new_session=True)
 
+    def log_tail(self, lines: int = 30) -> str:
+        if not self.log.exists():
+            return "(no worker log)"
+        return "\n".join(self.log.read_text(errors="replace").splitlines()[-lines:])
+
     def stop_worker(self) -> None:
         if self.worker is not None and self.worker.poll() is None:
             os.killpg(self.worker.pid, signal.SIGTERM)
@@ -255,7 +260,10 @@ def _start_run(journey, site: Site) -> str:
 
     site.start_worker()
     # The page follows the run by itself (the test does not navigate) and shows the result.
-    expect(tab.locator("#run-review")).to_be_visible(timeout=120_000)
+    try:
+        expect(tab.locator("#run-review")).to_be_visible(timeout=120_000)
+    except AssertionError as exc:
+        raise AssertionError(f"no result; the worker said:\n{site.log_tail()}") from exc
     assert tab.url == url
     assert polled[0] == "queued", polled
     expect(status.locator('[data-field="status_label"]')).to_have_text("Ready for review")
