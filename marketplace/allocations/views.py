@@ -11,7 +11,7 @@ from flask_login import current_user
 from sqlalchemy.exc import IntegrityError
 
 from marketplace.accounts.models import Role
-from marketplace.allocations import flow, services
+from marketplace.allocations import confirm, flow, services
 from marketplace.allocations.forms import (
     CHANNEL_LABELS,
     DeclineForm,
@@ -64,8 +64,10 @@ register_nav("allocations.inbox", _l("Allocations"), roles=("provider_staff",), 
 @bp.get("/allocations")
 @access(Role.provider_staff)
 def inbox():
+    org_id = current_user.organization_id
     return render_template("allocations/inbox.html", inbox=flow.inbox(current_user),
-                           button=ButtonForm(), now=utcnow(), is_overdue=flow.is_overdue)
+                           button=ButtonForm(), now=utcnow(), is_overdue=flow.is_overdue,
+                           rating=confirm.ratings([org_id]).get(org_id))
 
 
 @bp.post("/allocations/<int:allocation_id>/accept")

@@ -223,3 +223,25 @@ def test_inbox_shows_the_caseworkers_answer(app, login):
     assert "Problem recorded" in page and "只来了一小时" in page
     other = login("volunteer_staff").get("/allocations", headers=EN).get_data(as_text=True)
     assert "只来了一小时" not in other
+
+
+def test_inbox_shows_the_organisations_rating(app, login):
+    from marketplace.allocations.confirm import confirm_delivery, record_feedback
+    from marketplace.allocations.flow import DeliveryInput, record_delivery
+
+    client = login("provider_staff")
+    assert "No household has rated your deliveries yet." in client.get(
+        "/allocations", headers=EN).get_data(as_text=True)
+    allocation_id = _pledged(app, "2")
+    with en(app):
+        allocation = db.session.get(Allocation, allocation_id)
+        for score in (5, 4):
+            delivery = record_delivery(user("provider_staff"), allocation,
+                                       DeliveryInput(TODAY, Decimal("1"))).delivery
+            confirm_delivery(user("caseworker_jishou"), delivery, True)
+            record_feedback(user("caseworker_jishou"), delivery, score)
+        db.session.commit()
+    page = client.get("/allocations", headers=EN).get_data(as_text=True)
+    assert "Households rated your deliveries 4.50 out of 5 (2 ratings)." in page
+    other = login("volunteer_staff").get("/allocations", headers=EN).get_data(as_text=True)
+    assert "No household has rated your deliveries yet." in other
