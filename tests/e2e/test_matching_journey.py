@@ -292,7 +292,7 @@ def _commit(journey, run_url: str) -> None:
     journey.sign_out()
 
 
-def _open_newest_notification(journey, text: str) -> None:
+def _open_newest_notification(journey, text: str, shot: str) -> None:
     """Follow the bell to the notifications page and open the newest one, which says
     ``text``."""
     from playwright.sync_api import expect
@@ -304,6 +304,7 @@ def _open_newest_notification(journey, text: str) -> None:
     expect(tab).to_have_url(re.compile(r"/notifications$"))
     newest = tab.get_by_test_id("notifications").locator("li").first
     expect(newest).to_contain_text(text)
+    journey.shot(f"matching-notifications-{shot}")
     newest.get_by_role("button", name="Open").click()
     expect(tab).not_to_have_url(re.compile(r"/notifications$"))
     assert _bell_count(tab) == before - 1  # opening it marked it read
@@ -316,7 +317,7 @@ def _accept_and_deliver(journey) -> Decimal:
 
     tab = journey.tab
     journey.sign_in("provider_staff", DEMO_PASSWORD)
-    _open_newest_notification(journey, "waiting for your acceptance")
+    _open_newest_notification(journey, "waiting for your acceptance", "provider")
     expect(tab).to_have_url(re.compile(r"/allocations$"))
     waiting = tab.locator('tr[data-testid^="waiting-"]').filter(has_text=CATEGORY)
     expect(waiting).to_have_count(1)
@@ -344,7 +345,7 @@ def _confirm_and_rate(journey, allocated: Decimal) -> None:
 
     tab = journey.tab
     journey.sign_in("caseworker_jishou", DEMO_PASSWORD)
-    _open_newest_notification(journey, "waiting for your confirmation")
+    _open_newest_notification(journey, "waiting for your confirmation", "caseworker")
     expect(tab).to_have_url(re.compile(r"/deliveries/\d+/confirm$"))
     delivery_id = re.search(r"/deliveries/(\d+)/", tab.url).group(1)
     expect(tab.get_by_test_id("delivered")).to_contain_text(f"{allocated:.2f}")
