@@ -71,6 +71,10 @@ def serve_command(host: str, port: int, worker: bool) -> None:
     (gunicorn app:app) and `flask worker` processes separately.
     """
     app = current_app._get_current_object()  # type: ignore[attr-defined]
+    # Ctrl+C and a plain kill both end the server through the ``finally`` below, which stops
+    # the worker too (also when started from a shell that ignores SIGINT in the background).
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, _exit)
     proc = None
     if worker:
         command = [sys.executable, "-m", "flask"]
@@ -85,6 +89,10 @@ def serve_command(host: str, port: int, worker: bool) -> None:
     finally:
         if proc is not None:
             _stop(proc)
+
+
+def _exit(signum: int, frame: object) -> None:
+    raise SystemExit(128 + signum)
 
 
 def _stop(proc: subprocess.Popen) -> None:

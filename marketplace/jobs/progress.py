@@ -96,6 +96,12 @@ class Reporter:
             self._percent = max(self._percent, min(100, max(0, int(percent))))
         self._wake.set()
 
+    @property
+    def stage(self) -> RunStage | None:
+        """The last stage reported."""
+        with self._lock:
+            return self._stage
+
     def stop(self) -> None:
         self._stopped.set()
         self._wake.set()

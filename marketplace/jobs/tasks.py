@@ -62,11 +62,14 @@ def _claim(run_id: int) -> bool:
     return result.rowcount == 1
 
 
-def _finish(run: MatchingRun, status: RunStatus, error: str = "") -> bool:
+def _finish(run: MatchingRun, status: RunStatus, error: str = "",
+            stage: RunStage | None = None) -> bool:
     """running → ``status`` in the current transaction, only if still running (a stale check
-    may have failed it meanwhile); notifies the officer who started it."""
+    may have failed it meanwhile); ``stage``: where it failed (None when done). Notifies the
+    officer who started it."""
     now = utcnow()
-    values = {"status": status, "finished_at": now, "heartbeat_at": now, "error": error}
+    values = {"status": status, "finished_at": now, "heartbeat_at": now, "error": error,
+              "stage": stage}
     if status == RunStatus.done:
         values["progress"] = 100
     result = db.session.execute(
@@ -118,7 +121,8 @@ def execute_run(run_id: int) -> RunStatus | None:
         reason = str(exc) if isinstance(exc, LookupError) and str(exc) == NO_PIPELINE \
             else failure_reason(exc)
         run = db.session.get(MatchingRun, run_id)
-        ended = run is not None and _finish(run, RunStatus.failed, reason)
+        ended = run is not None and _finish(run, RunStatus.failed, reason,
+                                            reporter.stage or RunStage.building)
         db.session.commit()
         return RunStatus.failed if ended else None
     finally:

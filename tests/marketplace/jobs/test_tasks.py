@@ -55,8 +55,8 @@ def test_a_run_goes_done_with_its_result_notified_and_audited(app, demo, monkeyp
     with app.app_context():
         run = db.session.get(MatchingRun, run_id)
         assert seen["status"] == RunStatus.running
-        assert (run.status, run.progress, run.summary, run.error) == (
-            RunStatus.done, 100, {"lines": 3}, "")
+        assert (run.status, run.progress, run.summary, run.error, run.stage) == (
+            RunStatus.done, 100, {"lines": 3}, "", None)
         assert run.started_at <= run.finished_at and run.heartbeat_at is not None
         note = db.session.scalar(select(Notification))
         assert (note.user_id, note.kind, note.object_id) == (
@@ -92,6 +92,7 @@ def test_an_exception_fails_the_run_and_keeps_nothing(app, demo, monkeypatch):
     run = _row(app, run_id)
     first, detail = run.error.split("\n")
     assert run.status == RunStatus.failed and run.summary == {}
+    assert run.stage == RunStage.building  # where it stopped
     assert first == tasks.UNEXPECTED and detail == "ZeroDivisionError: division by zero"
     with app.app_context():
         assert db.session.scalar(select(Notification.params)) == {

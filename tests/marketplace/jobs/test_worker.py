@@ -230,9 +230,12 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def test_flask_serve_runs_the_site_and_a_worker_in_one_command(app, demo, workers, tmp_path):
+@pytest.mark.parametrize("stop", ["ctrl-c", "kill"])
+def test_flask_serve_runs_the_site_and_a_worker_in_one_command(app, demo, workers, tmp_path,
+                                                               stop):
     """The README's run command: the web server answers, the worker beside it runs a run,
-    and one Ctrl+C (SIGINT to the process group) stops both."""
+    and one Ctrl+C (SIGINT to the process group) or a kill (SIGTERM to the server) stops
+    both."""
     import re
     import urllib.request
 
@@ -258,7 +261,10 @@ def test_flask_serve_runs_the_site_and_a_worker_in_one_command(app, demo, worker
         run = _wait_for(app, run_id, {RunStatus.done, RunStatus.failed}, workers)
         assert run.status == RunStatus.done, log_path.read_text()
     finally:
-        os.killpg(proc.pid, signal.SIGINT)
+        if stop == "ctrl-c":
+            os.killpg(proc.pid, signal.SIGINT)
+        else:
+            proc.terminate()
         proc.wait(timeout=30)
     worker_pid = int(re.search(r"job worker started \(pid (\d+)\)",
                                log_path.read_text()).group(1))

@@ -118,7 +118,10 @@ def test_starting_a_run_runs_it_and_shows_the_result(app, login):
     assert progress["status"] == "done" and progress["progress"] == 100
     assert progress["active"] is False and progress["elapsed"] >= 0
     page = client.get(f"/runs/{run_id}", headers=EN)
-    assert page.status_code == 200 and "Ready for review" in page.get_data(as_text=True)
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200 and "Ready for review" in html
+    assert "Balance (worst county)" in html  # the review part is included
+    assert 'data-active="false"' in html
 
 
 def test_a_run_over_an_empty_pool_shows_why(app, login):
