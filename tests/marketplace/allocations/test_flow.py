@@ -137,6 +137,18 @@ def test_expire_overdue_frees_and_notifies(app, demo):
         assert expire_overdue(datetime.now(UTC) + timedelta(hours=6)) == 1
 
 
+def test_expiry_works_in_batches_longest_overdue_first(app, demo):
+    with en(app):
+        made = offer("provider_staff", service_data())
+        older, newer, newest = (proposed(made, make_line(quantity="1"), "1", hours=h)
+                                for h in (-3, -2, -1))
+        assert expire_overdue(datetime.now(UTC), limit=2) == 2
+        assert (older.status, newer.status, newest.status) == (
+            AllocationStatus.expired, AllocationStatus.expired, AllocationStatus.proposed)
+        assert expire_overdue(datetime.now(UTC), limit=2) == 1
+        assert newest.status == AllocationStatus.expired
+
+
 def _accepted(quantity="10"):
     allocation, line = _setup(quantity)
     accept(user("provider_staff"), allocation)
