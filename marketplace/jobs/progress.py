@@ -42,15 +42,14 @@ STALE_INTERVALS = 6
 #: Fewest seconds between two progress writes, however often the pipeline reports.
 MIN_WRITE_GAP = 0.5
 
-#: The failure reason for a run whose worker stopped (an English msgid, translated on display).
-WORKER_STOPPED = "The worker stopped before the run finished (it was killed or its machine went down). Start the run again."  # noqa: E501
-
 
 def N_(message: str) -> str:  # noqa: N802  (Babel's marker for strings translated later)
     return message
 
 
-N_(WORKER_STOPPED)
+#: The failure reason for a run whose worker stopped (an English msgid, translated on display).
+WORKER_STOPPED = N_("The worker stopped before the run finished (it was killed or its machine "
+                    "went down). Start the run again.")
 
 
 def heartbeat_seconds() -> float:
