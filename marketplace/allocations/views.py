@@ -158,5 +158,5 @@ def close_allocation(allocation: Allocation):
         return redirect(url_for("allocations.inbox"))
     return redirect(url_for("allocations.record_delivery", allocation_id=allocation.id))
 
-# The caseworker's pages live in their own module on the same blueprint.
-from marketplace.allocations import confirm_views  # noqa: E402,F401  (registers routes)
+# The caseworker's and the officers' pages live in their own modules on the same blueprint.
+from marketplace.allocations import confirm_views, officer_views  # noqa: E402,F401,I001
