@@ -15,6 +15,7 @@ the ratings. No per-row queries.
 
 from __future__ import annotations
 
+import heapq
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
@@ -59,6 +60,11 @@ LOCALITY_FIT = {"county": 1.0, "prefecture": 0.8, "province": 0.6}
 RATING_PRIOR, RATING_PRIOR_WEIGHT = 4.0, 3
 #: Per qualification the offer holds beyond what the line requires (at most two counted).
 EXTRA_QUALIFICATION_PENALTY, EXTRA_QUALIFICATIONS_COUNTED = 0.05, 2
+
+#: Candidate offers kept per line, the best-fitting (see docs/matching-in-site.md): enough
+#: choice for the optimiser, while a province-wide programme does not add an edge to every
+#: line of the province.
+MAX_CANDIDATES = 30
 
 #: Matching ids: "L<need line id>" for needs, "O<offer id>" for offers.
 NEED_PREFIX, OFFER_PREFIX = "L", "O"
@@ -129,21 +135,6 @@ def _level(code: str | None) -> str:
         return "province"
     prefix = scope_prefix(code)
     return {2: "province", 4: "prefecture"}.get(len(prefix), "county")
-
-
-def locality(need_region: str, offer_regions: list[str], base: str | None) -> float:
-    """How close the provider is: the better of the offer's narrowest service region that
-    covers the need, and where the provider is based (its registered region, or the goods'
-    pickup place), compared with the need's county."""
-    levels = [_level(code) for code in offer_regions
-              if need_region.startswith(scope_prefix(code))] or ["province"]
-    if base:
-        prefix = scope_prefix(base)
-        if len(prefix) >= 6 and need_region[:6] == prefix[:6]:
-            levels.append("county")
-        elif len(prefix) >= 4 and need_region[:4] == prefix[:4]:
-            levels.append("prefecture")
-    return max(LOCALITY_FIT[level] for level in levels)
 
 
 def rating_factor(rating: tuple[Decimal, int] | None) -> float:
@@ -267,21 +258,72 @@ def _item(kind: str, goods_item_id: int | None, service_type_id: int | None) -> 
     return None
 
 
-def _compatible(line: Any, offer: Any, groups: set[str]) -> bool:
-    """The rules of ``incompatibility`` that the region/kind/category index does not cover."""
+@dataclass(frozen=True, slots=True)
+class _Profile:
+    """What the edge loop reads of an offer, computed once per offer."""
+
+    item: str | None
+    qualifications: frozenset[str]
+    groups: frozenset[str]
+    valid_from: date
+    ends: date | None
+    base: str  # the provider's base as a prefix ("" when unknown)
+    rating: float
+    cost: float
+
+
+def _profile(row: Any, rating: tuple[Decimal, int] | None, cost: float) -> _Profile:
+    base = row.pickup_region_code or row.org_region
+    return _Profile(
+        item=_item(row.kind, row.goods_item_id, row.service_type_id),
+        qualifications=frozenset(row.qualifications or ()),
+        groups=frozenset(row.groups or ()), valid_from=row.valid_from,
+        ends=min([d for d in (row.valid_until, row.expiry_date) if d is not None],
+                 default=None),
+        base=scope_prefix(base) if base else "", rating=rating_factor(rating), cost=cost)
+
+
+def _level_fit(prefix: str) -> float:
+    """Locality of an offer region (as a prefix) that covers the need."""
+    return LOCALITY_FIT["county" if len(prefix) >= 6 else "prefecture" if len(prefix) == 4
+                        else "province"]
+
+
+def _line_edges(i: int, line: Any, found: dict[int, float], offers: list[_Profile],
+                offer_ids: list[int]) -> list[Edge]:
+    """The line's candidate edges: the offers ``found`` by kind, category and region (with the
+    locality of the region that found them) that pass the remaining rules, best fit first, at
+    most ``MAX_CANDIDATES``."""
     item = _item(line.kind, line.goods_item_id, line.service_type_id)
-    if item is not None and item != _item(offer.kind, offer.goods_item_id,
-                                          offer.service_type_id):
-        return False
-    if set(line.requires or ()) - set(offer.qualifications or ()):
-        return False
-    if offer.groups and not groups & set(offer.groups):
-        return False
-    ends = min([d for d in (offer.valid_until, offer.expiry_date) if d is not None],
-               default=None)
-    if line.window_start is not None and ends is not None and ends < line.window_start:
-        return False
-    return not (line.window_end is not None and offer.valid_from > line.window_end)
+    requires = frozenset(line.requires or ())
+    groups = frozenset(line.groups or ())
+    county, prefecture = line.region_code[:6], line.region_code[:4]
+    scored = []
+    for j, local in found.items():
+        o = offers[j]
+        if (item is not None and item != o.item) or not requires <= o.qualifications or (
+                o.groups and not groups & o.groups):
+            continue
+        if line.window_start is not None and o.ends is not None and o.ends < line.window_start:
+            continue
+        if line.window_end is not None and o.valid_from > line.window_end:
+            continue
+        if local < 1.0 and o.base:
+            if len(o.base) >= 6 and o.base[:6] == county:
+                local = 1.0
+            elif len(o.base) >= 4 and o.base[:4] == prefecture:
+                local = max(local, 0.8)
+        extra = len(o.qualifications - requires)
+        fit = round(local * o.rating * (1.0 - EXTRA_QUALIFICATION_PENALTY
+                                        * min(extra, EXTRA_QUALIFICATIONS_COUNTED)), 4)
+        # ties between equally fitting offers are broken by a hash of the pair, so that the
+        # cap spreads lines over them instead of giving every line the same first offers
+        scored.append((-fit, (offer_ids[j] * 2654435761 + line.id) % 4294967296, j, fit))
+    if len(scored) > MAX_CANDIDATES:
+        scored = heapq.nsmallest(MAX_CANDIDATES, scored)
+    scored.sort(key=lambda t: t[2])  # offer order, as the engine's derived candidates
+    return [Edge(need=i, offer=j, use=1.0, cost=offers[j].cost, fit=fit)
+            for _, _, j, fit in scored]
 
 
 def policy_of(run: MatchingRun) -> Policy:
@@ -302,7 +344,8 @@ def build(run: MatchingRun, today: date | None = None) -> tuple[Problem, Index]:
 
     index = Index()
     offers: list[Offer] = []
-    kept: list[Any] = []  # the offer rows, parallel to ``offers``
+    profiles: list[_Profile] = []  # parallel to ``offers``
+    offer_ids: list[int] = []
     # (kind, category or "*" for unrestricted funds, region prefix or "") -> offer positions
     buckets: dict[tuple[str, str, str], list[int]] = defaultdict(list)
     for row in offer_rows:
@@ -311,7 +354,6 @@ def build(run: MatchingRun, today: date | None = None) -> tuple[Problem, Index]:
         if capacity <= 0:
             continue
         j = len(offers)
-        kept.append(row)
         categories = ([row.category] if row.kind != LineKind.funds
                       else list(row.categories or []) or ["*"])
         prefixes = [scope_prefix(code) for code in row.regions or []] or [""]
@@ -326,36 +368,31 @@ def build(run: MatchingRun, today: date | None = None) -> tuple[Problem, Index]:
             regions=tuple(prefixes) if row.regions else (),
             qualifications=tuple(row.qualifications or ()), groups=tuple(row.groups or ()),
             unit_cost=float(price or 0), provider=str(row.organization_id)))
+        profiles.append(_profile(row, ratings.get(row.organization_id), float(price or 0)))
+        offer_ids.append(row.id)
         index.offers.append(OfferRef(row.id, row.organization_id, row.contract_id,
                                      price, remaining))
 
     needs: list[Need] = []
     edges: list[Edge] = []
     for row in line_rows:
-        groups = set(row.groups or ())
         i = len(needs)
-        found: set[int] = set()
         region = row.region_code
-        keys = {"", region[:2], region[:4], region[:6], region[:9], region}
+        found: dict[int, float] = {}
         for category in (row.category, "*") if row.kind == LineKind.funds else (row.category,):
-            for prefix in keys:
-                found.update(buckets.get((row.kind, category, prefix), ()))
-        for j in sorted(found):
-            o = kept[j]
-            if not _compatible(row, o, groups):
-                continue
-            fit = (locality(region, o.regions or [], o.pickup_region_code or o.org_region)
-                   * rating_factor(ratings.get(o.organization_id))
-                   * qualification_factor(row.requires, o.qualifications))
-            edges.append(Edge(need=i, offer=j, use=1.0, cost=offers[j].unit_cost,
-                              fit=round(fit, 4)))
+            for prefix in {"", region[:2], region[:4], region[:6], region[:9], region}:
+                local = _level_fit(prefix)
+                for j in buckets.get((row.kind, category, prefix), ()):
+                    if found.get(j, 0.0) < local:
+                        found[j] = local
+        edges += _line_edges(i, row, found, profiles, offer_ids)
         remaining = row.quantity - Decimal(row.covered)
         needs.append(Need(
             id=need_key(row.id), kind=str(row.kind), category=row.category,
             item=_item(row.kind, row.goods_item_id, row.service_type_id),
             quantity=float(remaining), divisible=row.kind != LineKind.services,
             priority=priority(row.urgency, row.deadline, row.groups, today),
-            region=row.county_code, groups=tuple(sorted(groups)),
+            region=row.county_code, groups=tuple(sorted(row.groups or ())),
             requires=tuple(row.requires or ()), household=str(row.household_id)))
         index.lines.append(LineRef(row.id, row.need_id, row.county_code, str(row.kind),
                                    remaining))

@@ -13,10 +13,10 @@ from marketplace.catalog.vocab import LineKind
 from marketplace.contracts.services import contract_offers
 from marketplace.extensions import db
 from marketplace.needs.models import Urgency
+from marketplace.runs import problem as problem_module
 from marketplace.runs.models import MatchingRun
 from marketplace.runs.problem import (
     build,
-    locality,
     need_key,
     offer_key,
     priority,
@@ -54,14 +54,7 @@ def test_priority_weights_urgency_deadline_and_groups():
     assert priority(Urgency.emergency, TODAY, ["low_income"], TODAY) == pytest.approx(3.3)
 
 
-def test_fit_factors_order_county_prefecture_province():
-    need = "433101001"
-    assert locality(need, ["433101"], None) == 1.0
-    assert locality(need, ["433100"], None) == 0.8
-    assert locality(need, ["430000"], None) == 0.6
-    assert locality(need, [], None) == 0.6
-    assert locality(need, [], "433101") == 1.0  # a provider based in the county
-    assert locality(need, ["430000"], "433123") == 0.8  # based in the prefecture
+def test_fit_factors():
     assert rating_factor(None) == pytest.approx(0.95)
     assert rating_factor((Decimal(5), 1000)) == pytest.approx(1.0, abs=1e-3)
     assert rating_factor((Decimal(1), 1000)) == pytest.approx(0.8, abs=1e-3)
@@ -90,6 +83,42 @@ def test_open_lines_remaining_and_offers_with_fit(app, demo):
         assert edge.fit == pytest.approx(1.0 * 0.95 * 0.95, abs=1e-4)
         assert index.lines[0].remaining == Decimal("15")
         assert index.offers[0].remaining == Decimal("35")
+
+
+def test_locality_county_prefecture_province(app, demo):
+    """A Changsha charity's funds for a 吉首市 line: serving the county, the prefecture, the
+    province; the goods of a 吉首市-based pickup; a provider based in the prefecture."""
+    with app.app_context():
+        set_demo_pool_aside()
+        line = make_line(LineKind.funds, "medical", "300")
+        county, prefecture, province, everywhere = (
+            offer("charity_staff", funds_data(regions=regions))
+            for regions in (["433101"], ["433100"], ["430000"], []))
+        based = offer("volunteer_staff", funds_data(regions=["430000"]))  # 凤凰县
+        problem, _ = build(make_run())
+        fits = {o: e.fit for (n, o), e in edge_map(problem).items()}
+        unrated = 0.95
+        assert fits[offer_key(county.id)] == pytest.approx(1.0 * unrated)
+        assert fits[offer_key(prefecture.id)] == pytest.approx(0.8 * unrated)
+        assert fits[offer_key(province.id)] == pytest.approx(0.6 * unrated)
+        assert fits[offer_key(everywhere.id)] == pytest.approx(0.6 * unrated)
+        assert fits[offer_key(based.id)] == pytest.approx(0.8 * unrated)
+        assert set(fits) == {offer_key(o.id) for o in (county, prefecture, province,
+                                                        everywhere, based)}
+        assert need_key(line.id) == problem.needs[0].id
+
+
+def test_candidates_are_capped_at_the_best_fitting(app, demo, monkeypatch):
+    monkeypatch.setattr(problem_module, "MAX_CANDIDATES", 2)
+    with app.app_context():
+        set_demo_pool_aside()
+        make_line(LineKind.funds, "medical", "300")
+        far, near, nearest = (offer("charity_staff", funds_data(regions=regions))
+                              for regions in (["430000"], ["433100"], ["433101"]))
+        problem, _ = build(make_run())
+        assert [problem.offers[e.offer].id for e in problem.edges] == [
+            offer_key(near.id), offer_key(nearest.id)]
+        assert far.id  # the province-wide offer is left out
 
 
 def test_ratings_of_the_provider_change_the_fit(app, demo):
