@@ -4,6 +4,7 @@ development web server with a worker beside it, the demo's one command."""
 from __future__ import annotations
 
 import logging
+import os
 import signal
 import subprocess
 import sys
@@ -24,8 +25,11 @@ from marketplace.jobs.progress import fail_stale_runs
 @click.option("--periodic/--no-periodic", default=True, show_default=True,
               help="Also run the every-minute housekeeping (one worker per site is enough).")
 @click.option("--quiet", "-q", is_flag=True, help="Log warnings and errors only.")
+@click.option("--nice", "niceness", default=0, show_default=True, type=click.IntRange(0, 19),
+              help="Lower this process's CPU priority, so that web requests on the same "
+                   "machine stay fast while the optimiser works.")
 @with_appcontext
-def worker_command(threads: int, periodic: bool, quiet: bool) -> None:
+def worker_command(threads: int, periodic: bool, quiet: bool, niceness: int) -> None:
     """Run background jobs (matching runs, expiry of overdue allocations).
 
     The queue is the SQLite file instance/jobs.db, or the Redis server in NUANXIN_QUEUE_URL
@@ -33,6 +37,8 @@ def worker_command(threads: int, periodic: bool, quiet: bool) -> None:
     NUANXIN_QUEUE_URL and DATABASE_URL.
     """
     app = current_app._get_current_object()  # type: ignore[attr-defined]
+    if niceness:
+        os.nice(niceness)
     logging.basicConfig(level=logging.WARNING if quiet else logging.INFO,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     # A worker always consumes the real queue, even where the app would run jobs at once.
@@ -82,7 +88,8 @@ def serve_command(host: str, port: int, worker: bool) -> None:
         if script is not None and script.app_import_path:
             command += ["--app", script.app_import_path]
         # The same environment: the worker reads the same database and queue settings.
-        proc = subprocess.Popen(command + ["worker"])
+        # Niced: on a demo machine the web pages stay quick while the optimiser works.
+        proc = subprocess.Popen(command + ["worker", "--nice", "10"])
         click.echo(f"nuanxin serve: job worker started (pid {proc.pid})")
     try:
         run_simple(host, port, app, threaded=True)

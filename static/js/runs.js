@@ -25,6 +25,7 @@
     var bar = box.querySelector("progress");
     if (bar) { bar.value = data.progress; }
     if (data.elapsed !== null) { setText(box, "elapsed", String(data.elapsed)); }
+    show(box, "started", data.elapsed !== null);
     setText(box, "error", data.error || "");
     setText(box, "detail", data.detail || "");
     show(box, "waiting_too_long", data.waiting_too_long);
