@@ -42,8 +42,7 @@ def worker_command(threads: int, periodic: bool, quiet: bool, niceness: int) -> 
     logging.basicConfig(level=logging.WARNING if quiet else logging.INFO,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     # A worker always consumes the real queue, even where the app would run jobs at once.
-    queue.init_app(app)
-    queue.configure(queue.queue_url(app), immediate=False)
+    queue.init_worker(app)
     # Runs left running by a worker that died while none was watching.
     if fail_stale_runs():
         db.session.commit()

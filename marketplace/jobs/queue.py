@@ -76,6 +76,7 @@ class NuanxinHuey(Huey):
 huey = NuanxinHuey(QUEUE_NAME, immediate=True, results=False)
 
 _app: Flask | None = None
+_worker = False
 
 
 def configure(url: str | None, immediate: bool) -> None:
@@ -94,12 +95,39 @@ def queue_url(app: Flask) -> str | None:
     return app.config.get("NUANXIN_QUEUE_URL") or os.environ.get("NUANXIN_QUEUE_URL") or None
 
 
+def settings(app: Flask) -> tuple[str | None, bool]:
+    """``(queue url, immediate)`` for ``app``: a worker process always uses the real queue."""
+    if _worker:
+        return queue_url(app), False
+    immediate = app.config.get("JOBS_IMMEDIATE", app.config.get("NUANXIN_ENV") == "testing")
+    return queue_url(app), bool(immediate)
+
+
+def use(app: Flask) -> None:
+    """Set the queue as ``app`` wants it. The queue is one object per process while a process
+    (a test run) may hold several apps, so this runs again before every enqueue."""
+    configure(*settings(app))
+
+
 def init_app(app: Flask) -> None:
     """Remember ``app`` for tasks run by a worker, and set the queue from its config."""
     global _app
     _app = app
-    immediate = app.config.get("JOBS_IMMEDIATE", app.config.get("NUANXIN_ENV") == "testing")
-    configure(queue_url(app), bool(immediate))
+    use(app)
+
+
+def init_worker(app: Flask) -> None:
+    """Make this process a worker of ``app``: the real queue, whatever the app's settings."""
+    global _worker
+    _worker = True
+    init_app(app)
+
+
+def enqueue(task: Any) -> None:
+    """Enqueue ``task`` on the queue of the current app (run it now in immediate mode)."""
+    if has_app_context():
+        use(current_app)
+    huey.enqueue(task)
 
 
 def task_app() -> Flask:
@@ -144,7 +172,7 @@ def enqueue_after_commit(session: Session, task: Any) -> None:
 @event.listens_for(Session, "after_commit")
 def _enqueue_pending(session: Session) -> None:
     for task in session.info.pop(PENDING, []):
-        huey.enqueue(task)
+        enqueue(task)
 
 
 @event.listens_for(Session, "after_soft_rollback")

@@ -5,8 +5,10 @@ from __future__ import annotations
 import pytest
 from huey.storage import RedisStorage, SqliteStorage
 
+from marketplace import create_app
 from marketplace.extensions import db
 from marketplace.jobs import queue
+from tests.marketplace.jobs.queues import real_queue
 
 
 def test_storage_for_each_url(tmp_path):
@@ -61,17 +63,31 @@ def test_a_task_gets_its_own_session_even_inside_a_request(app):
 
 
 def test_enqueue_after_commit_and_not_after_rollback(app, tmp_path):
-    try:
-        queue.configure(f"sqlite:///{tmp_path / 'jobs.db'}", immediate=False)
-        with app.app_context():
-            queue.enqueue_after_commit(db.session(), _session_probe.s())
-            assert queue.huey.pending_count() == 0
-            db.session.commit()
-            assert queue.huey.pending_count() == 1
-            queue.enqueue_after_commit(db.session(), _session_probe.s())
-            db.session.rollback()
-            db.session.commit()
-            assert queue.huey.pending_count() == 1
-    finally:
-        queue.huey.flush()
-        queue.configure(None, immediate=True)
+    with real_queue(app, f"sqlite:///{tmp_path / 'jobs.db'}"), app.app_context():
+        queue.enqueue_after_commit(db.session(), _session_probe.s())
+        assert queue.huey.pending_count() == 0
+        db.session.commit()
+        assert queue.huey.pending_count() == 1
+        queue.enqueue_after_commit(db.session(), _session_probe.s())
+        db.session.rollback()
+        db.session.commit()
+        assert queue.huey.pending_count() == 1
+
+
+def test_each_app_keeps_its_own_queue_settings(app, tmp_path):
+    """Another app in the same process (a production one, say) does not change where the
+    test app's jobs go: the queue is set from the enqueuing app at every enqueue."""
+    other = create_app({"NUANXIN_ENV": "development", "SECRET_KEY": "other",
+                        "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'other.db'}",
+                        "NUANXIN_QUEUE_URL": f"sqlite:///{tmp_path / 'jobs.db'}"})
+    assert not queue.huey.immediate  # the other app set it up for itself
+    seen_sessions.clear()
+    with app.app_context():
+        queue.enqueue_after_commit(db.session(), _session_probe.s())
+        db.session.commit()
+    assert queue.huey.immediate and len(seen_sessions) == 1  # ran at once, as tests want
+    with other.app_context():
+        queue.enqueue(_session_probe.s())
+    assert queue.huey.pending_count() == 1 and len(seen_sessions) == 1
+    queue.huey.flush()
+    queue.init_app(app)  # tasks outside any app context run in the test app again

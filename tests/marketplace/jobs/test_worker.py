@@ -28,6 +28,7 @@ from marketplace.jobs.progress import STALE_INTERVALS, WORKER_STOPPED
 from marketplace.runs.models import MatchingRun, RunAssignment, RunDocument, RunStatus
 from marketplace.runs.services import Policy, start_run
 from tests.marketplace.allocations.factories import user
+from tests.marketplace.jobs.queues import real_queue
 from tests.marketplace.runs.run_factories import set_demo_pool_aside
 from tests.marketplace.runs.test_pipeline import small_pool
 
@@ -41,11 +42,8 @@ HEARTBEAT = 0.5  # the workers' heartbeat here: stale after STALE_INTERVALS × 0
 def queue_url(app, tmp_path) -> Iterator[str]:
     """The shared queue of the test and its workers, empty at the start and at the end."""
     url = os.environ.get("NUANXIN_QUEUE_URL") or f"sqlite:///{tmp_path / 'jobs.db'}"
-    queue.configure(url, immediate=False)
-    queue.huey.flush()
-    yield url
-    queue.huey.flush()
-    queue.configure(None, immediate=True)
+    with real_queue(app, url):
+        yield url
 
 
 class Workers:

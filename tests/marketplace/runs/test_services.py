@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextlib import ExitStack
 from decimal import Decimal
 
 import pytest
@@ -14,6 +15,7 @@ from marketplace.runs import services
 from marketplace.runs.models import MatchingRun, RunStatus
 from marketplace.runs.services import Policy, RunError, may_start, start_run
 from tests.marketplace.allocations.factories import en, user
+from tests.marketplace.jobs.queues import real_queue
 from tests.marketplace.runs.run_factories import make_run
 
 
@@ -53,10 +55,8 @@ def test_startable_regions_follow_may_start(app, demo):
 def queued_only(app):
     """Enqueue into a throwaway SQLite queue instead of running jobs at once, so the tests
     see the run as start_run leaves it."""
-    def use(path):
-        queue.configure(f"sqlite:///{path}", immediate=False)
-    yield use
-    queue.configure(None, immediate=True)
+    with ExitStack() as stack:
+        yield lambda path: stack.enter_context(real_queue(app, f"sqlite:///{path}"))
 
 
 def test_start_run_queues_audits_and_enqueues_after_commit(app, demo, queued_only, tmp_path):
