@@ -30,6 +30,7 @@ from marketplace.runs.models import (
 )
 from marketplace.runs.problem import Index, build, parse_key, problem_document
 from matching import Problem, Result
+from matching.reader import gc_paused
 
 Report = Callable[[RunStage, int], None]
 CENT, UNIT = Decimal("0.01"), Decimal("1")
@@ -49,7 +50,10 @@ def read_document(run_id: int, name: str) -> dict[str, Any] | None:
     """A stored document of the run ("problem", "result", "baseline") as decoded JSON."""
     data = db.session.scalar(db.select(RunDocument.data).where(
         RunDocument.run_id == run_id, RunDocument.name == name))
-    return None if data is None else json.loads(gzip.decompress(data))
+    if data is None:
+        return None
+    with gc_paused():  # millions of small dicts: the collector would walk them over and over
+        return json.loads(gzip.decompress(data))
 
 
 def _figures(result: Result) -> dict[str, Any]:

@@ -400,6 +400,18 @@ def build(run: MatchingRun, today: date | None = None) -> tuple[Problem, Index]:
                    policy=policy_of(run)), index
 
 
+def _edge(problem: Problem, e: Edge) -> dict[str, Any]:
+    """An edge without the fields at their defaults (use 1, cost = the offer's unit cost):
+    a run has up to a million edges, and the page explaining one line reads them all."""
+    offer = problem.offers[e.offer]
+    edge: dict[str, Any] = {"need": problem.needs[e.need].id, "offer": offer.id, "fit": e.fit}
+    if e.use != 1.0:
+        edge["use"] = e.use
+    if e.cost != offer.unit_cost:
+        edge["cost"] = e.cost
+    return edge
+
+
 def problem_document(problem: Problem) -> dict[str, Any]:
     """The problem as a ``matching-problem/1`` JSON document (``parse_problem`` reads it)."""
     p = problem.policy
@@ -413,8 +425,7 @@ def problem_document(problem: Problem) -> dict[str, Any]:
                     "capacity": o.capacity, "regions": list(o.regions),
                     "qualifications": list(o.qualifications), "groups": list(o.groups),
                     "unit_cost": o.unit_cost, "provider": o.provider} for o in problem.offers],
-        "edges": [{"need": problem.needs[e.need].id, "offer": problem.offers[e.offer].id,
-                   "use": e.use, "cost": e.cost, "fit": e.fit} for e in problem.edges or ()],
+        "edges": [_edge(problem, e) for e in problem.edges or ()],
         "policy": {"time_limit_s": p.time_limit_s, "coverage_slack": p.coverage_slack,
                    "balance_by": p.balance_by},
     }

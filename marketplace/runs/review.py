@@ -212,9 +212,13 @@ def line_explanation(run: MatchingRun, line_id: int) -> dict[str, Any] | None:
     result_doc = read_document(run.id, "result")
     if problem_doc is None or result_doc is None:
         return None
-    problem = parse_problem(problem_doc)
+    key = need_key(line_id)
+    part = _neighbourhood(problem_doc, result_doc, key)
+    if part is None:
+        return None
+    sub_problem, sub_result, excluded = part
     try:
-        e = explain_need(problem, result_doc, need_key(line_id)).to_dict()
+        e = explain_need(parse_problem(sub_problem), sub_result, key).to_dict()
     except ProblemError:
         return None
     locale = _locale()
@@ -230,4 +234,32 @@ def line_explanation(run: MatchingRun, line_id: int) -> dict[str, Any] | None:
     return {"run": run, "line": line, "outcome": str(OUTCOMES[e["outcome"]]),
             "served": _num(e["served"]), "quantity": _num(e["quantity"]), "unit": unit,
             "priority": e["priority"], "candidates": candidates,
-            "excluded": e["excluded_count"]}
+            "excluded": excluded}
+
+
+def _neighbourhood(problem: dict[str, Any], result: dict[str, Any], key: str
+                   ) -> tuple[dict[str, Any], dict[str, Any], int] | None:
+    """The part of a run's problem and result that decides how need ``key`` fared: its
+    candidate offers, every need those offers served (with their edges to them) and those
+    allocations. ``explain_need`` gives the same answer on it as on the whole problem (what
+    an offer gave, to whom, and what was left, all lies within), without parsing a problem of
+    a million edges. Also the number of offers of the need's kind and category that were
+    not candidates. None when the need was not in the problem."""
+    need = next((n for n in problem["needs"] if n["id"] == key), None)
+    if need is None:
+        return None
+    candidates = {e["offer"] for e in problem["edges"] if e["need"] == key}
+    allocations = [a for a in result["allocations"] if a["offer"] in candidates]
+    others = {a["need"] for a in allocations} | {key}
+    sub_problem = {
+        **problem,
+        "needs": [n for n in problem["needs"] if n["id"] in others],
+        "offers": [o for o in problem["offers"] if o["id"] in candidates],
+        "edges": [e for e in problem["edges"]
+                  if e["offer"] in candidates and e["need"] in others],
+    }
+    sub_result = {**result, "allocations": allocations,
+                  "unserved": [u for u in result["unserved"] if u["need"] in others]}
+    excluded = sum(1 for o in problem["offers"] if o["kind"] == need["kind"]
+                   and o["category"] in (need["category"], "*") and o["id"] not in candidates)
+    return sub_problem, sub_result, excluded
