@@ -14,6 +14,9 @@ from marketplace.allocations.models import Allocation
 from marketplace.catalog.vocab import LineKind
 from marketplace.extensions import db
 from marketplace.runs.models import MatchingRun, RunStatus
+from marketplace.runs.pipeline import read_document
+from marketplace.runs.review import _neighbourhood
+from matching import explain_need, parse_problem
 from tests.marketplace.allocations.factories import funds_data, make_line, offer, service_data
 from tests.marketplace.runs.run_factories import finished_run, set_demo_pool_aside
 
@@ -168,3 +171,31 @@ def test_the_county_reviewer_approves_a_run_of_the_county(app, login, demo):
     client = login("reviewer_jishou")
     assert client.post(f"/runs/{run}/commit", {"scope": "all"}).status_code == 302
     assert count_allocations(app, run) == 1
+
+
+def test_the_neighbourhood_explains_like_the_whole_problem(app, demo):
+    """The line page explains from a part of the problem: the same answer as from the whole."""
+    with app.app_context():
+        set_demo_pool_aside()
+        for quantity in ("20", "15", "10", "30"):
+            make_line(quantity=quantity)
+        for capacity in ("25", "30"):
+            offer("provider_staff", service_data(capacity=Decimal(capacity)))
+        for _ in range(3):
+            make_line(LineKind.funds, "medical", "400")
+        offer("charity_staff", funds_data(capacity=Decimal("700")))
+        offer("charity_staff", funds_data(capacity=Decimal("100"), categories=["education"]))
+        offer("charity_staff", funds_data(capacity=Decimal("100"), regions=["433123"]))
+        run = finished_run()
+        problem_doc = read_document(run.id, "problem")
+        result_doc = read_document(run.id, "result")
+    whole = parse_problem(problem_doc)
+    for need in problem_doc["needs"]:
+        sub_problem, sub_result, excluded = _neighbourhood(problem_doc, result_doc, need["id"])
+        full = explain_need(whole, result_doc, need["id"]).to_dict()
+        part = explain_need(parse_problem(sub_problem), sub_result, need["id"]).to_dict()
+        for key in ("excluded", "excluded_count", "excluded_by_rule"):
+            full.pop(key), part.pop(key)
+        assert part == full
+        assert excluded == (1 if need["kind"] == "funds" else 0)
+    assert _neighbourhood(problem_doc, result_doc, "L0") is None
