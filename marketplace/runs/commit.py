@@ -2,8 +2,9 @@
 
 Offers and needs may have changed since the run (pledges on the board, another run
 committed, an offer withdrawn). The commit locks the rows it checks, in one global order
-(the run, then offers, contracts and need lines, each by id: the order ``pledge`` uses for
-its one offer, contract and line), re-reads what is left, and creates only what still fits.
+(the run, then offers, contracts, need lines and their needs, each by id: the order
+``pledge`` uses for its one offer, contract and line), re-reads what is left, and creates
+only what still fits.
 Two officers committing overlapping runs at once therefore queue on the first shared offer
 and the second sees what the first took: nothing is over-allocated.
 """
@@ -260,9 +261,10 @@ def _refresh_needs(actor: User, needs: set[Need]) -> None:
     needs = sorted(needs, key=lambda n: n.id)
     if not needs:
         return
-    for chunk in _chunks(n.id for n in needs):  # their lines, in a few queries
-        db.session.scalars(select(Need).where(Need.id.in_(chunk))
-                           .options(selectinload(Need.lines))).all()
+    # Locked (after the lines, in id order) and re-read with their lines: a pledge on another
+    # line of the same need may have moved its status since; the compare-and-set in
+    # refresh_match_status must start from the current one.
+    _locked(Need, (n.id for n in needs), selectinload(Need.lines))
     covered = _merged(allocation_services.covered_by_line,
                       [line.id for need in needs for line in need.lines])
     for need in needs:

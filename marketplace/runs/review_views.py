@@ -18,6 +18,7 @@ from marketplace.accounts.models import Role
 from marketplace.common.access import access
 from marketplace.common.actions import commit_or_flash
 from marketplace.common.forms import ButtonForm
+from marketplace.needs.lines import NeedError
 from marketplace.runs.commit import CommitError, commit_run, discard_run
 from marketplace.runs.models import MatchingRun
 from marketplace.runs.review import line_explanation
@@ -48,7 +49,8 @@ def commit(run: MatchingRun):
     if not ButtonForm().validate_on_submit():
         abort(400)
     counties, ids = _selection()
-    done = commit_or_flash(lambda: commit_run(current_user, run, counties, ids), CommitError)
+    done = commit_or_flash(lambda: commit_run(current_user, run, counties, ids),
+                           (CommitError, NeedError))
     if done:
         report = done.value
         flash(ngettext("%(num)d allocation proposed to the providers.",

@@ -13,6 +13,8 @@ from sqlalchemy import func, select
 from marketplace.allocations.models import Allocation
 from marketplace.catalog.vocab import LineKind
 from marketplace.extensions import db
+from marketplace.needs import services as need_services
+from marketplace.needs.lines import NeedError
 from marketplace.runs.models import MatchingRun, RunStatus
 from marketplace.runs.pipeline import read_document
 from marketplace.runs.review import _neighbourhood
@@ -199,3 +201,17 @@ def test_the_neighbourhood_explains_like_the_whole_problem(app, demo):
         assert part == full
         assert excluded == (1 if need["kind"] == "funds" else 0)
     assert _neighbourhood(problem_doc, result_doc, "L0") is None
+
+
+def test_a_need_rule_refusing_mid_commit_leaves_nothing(app, login, reviewed, monkeypatch):
+    """If the needs area refuses a status move during the commit, the officer reads why and
+    no allocation of the run is kept."""
+    def refuse(actor, need, covered=None):
+        raise NeedError("This step is not possible: the need is now withdrawn.")
+
+    monkeypatch.setattr(need_services, "refresh_match_status", refuse)
+    client = login("oversight_xx")
+    client.post(f"/runs/{reviewed['run']}/commit", {"scope": "all"})
+    assert count_allocations(app, reviewed["run"]) == 0
+    page = client.get(f"/runs/{reviewed['run']}", headers=EN).get_data(as_text=True)
+    assert "the need is now withdrawn" in page and "Approve all" in page
