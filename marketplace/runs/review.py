@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from flask import request
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -110,9 +111,12 @@ def _offer_names(offer_ids: set[int], locale: str) -> dict[int, str]:
     return names
 
 
-def _pairs(run: MatchingRun, decision: AssignmentDecision, locale: str) -> dict[str, Any]:
+def _pairs(run: MatchingRun, decision: AssignmentDecision, locale: str,
+           county: str | None = None) -> dict[str, Any]:
     stmt = select(RunAssignment).where(RunAssignment.run_id == run.id,
                                        RunAssignment.decision == decision)
+    if county:
+        stmt = stmt.where(RunAssignment.county_code == county)
     pairs = db.session.scalars(stmt.order_by(RunAssignment.id).limit(LISTED)).all()
     total = db.session.scalar(select(db.func.count()).select_from(stmt.subquery()))
     lines = _line_rows([p.need_line_id for p in pairs], locale)
@@ -144,6 +148,9 @@ def review_context(run: MatchingRun) -> dict[str, Any]:
                       "reason": str(UNSERVED_REASONS.get(u["reason"], u["reason"]))}
                      for u in unserved if parse_key(u["need"]) in lines]
     decided = run.status in (RunStatus.committed, RunStatus.discarded)
+    # ?county=<code> lists that county's pairs (a large run has more than LISTED)
+    county = request.args.get("county", "")
+    county = county if county in names else None
     return {
         "run": run,
         "optimiser": _figures(summary, "optimiser"),
@@ -154,8 +161,10 @@ def review_context(run: MatchingRun) -> dict[str, Any]:
         "timings": summary.get("timings", {}),
         "counties": county_rows, "chart": chart,
         "unserved": unserved_rows, "unserved_total": len(result["unserved"]),
-        "proposed": None if decided else _pairs(run, AssignmentDecision.proposed, locale),
-        "left_out": _pairs(run, AssignmentDecision.left_out, locale)
+        "county": county, "county_name": names.get(county or ""),
+        "proposed": None if decided else _pairs(run, AssignmentDecision.proposed, locale,
+                                                county),
+        "left_out": _pairs(run, AssignmentDecision.left_out, locale, county)
         if run.status == RunStatus.committed else None,
         "commit": summary.get("commit"),
         "may_decide": run.status == RunStatus.done and may_decide(current_user, run),

@@ -215,3 +215,15 @@ def test_a_need_rule_refusing_mid_commit_leaves_nothing(app, login, reviewed, mo
     assert count_allocations(app, reviewed["run"]) == 0
     page = client.get(f"/runs/{reviewed['run']}", headers=EN).get_data(as_text=True)
     assert "the need is now withdrawn" in page and "Approve all" in page
+
+
+def test_pairs_of_one_county_and_the_stage_timings(app, login, reviewed):
+    client = login("oversight_xx")
+    page = client.get(f"/runs/{reviewed['run']}?county=433123", headers=EN).get_data(
+        as_text=True)
+    assert len(re.findall(r'name="assignment" value="(\d+)"', page)) == 1
+    assert "Fenghuang County" in page and "All counties" in page
+    assert re.search(r"Built in [\d.]+ s, solved in [\d.]+ s", page)
+    # an unknown county lists all pairs
+    page = client.get(f"/runs/{reviewed['run']}?county=999999").get_data(as_text=True)
+    assert len(re.findall(r'name="assignment" value="(\d+)"', page)) == 4
