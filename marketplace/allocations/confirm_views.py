@@ -6,12 +6,13 @@ from flask import redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from marketplace.accounts.models import Role
 from marketplace.allocations import confirm
 from marketplace.allocations.forms import ConfirmForm, FeedbackForm
-from marketplace.allocations.models import Delivery, DeliveryStatus
+from marketplace.allocations.models import Delivery, DeliveryStatus, Feedback
 from marketplace.allocations.services import AllocationError
 from marketplace.allocations.views import bp
 from marketplace.common.access import access
@@ -41,9 +42,10 @@ def list_deliveries():
                            work=confirm.worklist(current_user))
 
 
-def _page(template: str, form, delivery: Delivery, status: int):
+def _page(template: str, form, delivery: Delivery, status: int, **extra):
     payment = confirm.payments_of([delivery.id]).get(delivery.id)
-    return render_template(template, form=form, delivery=delivery, payment=payment), status
+    return render_template(template, form=form, delivery=delivery, payment=payment,
+                           **extra), status
 
 
 @bp.route("/deliveries/<int:delivery_id>/confirm", methods=["GET", "POST"])
@@ -87,4 +89,5 @@ def record_feedback(delivery: Delivery):
         status = 400
     elif request.method == "POST":
         status = 400
-    return _page("allocations/record_feedback.html", form, delivery, status)
+    feedback = db.session.scalar(select(Feedback).where(Feedback.delivery_id == delivery.id))
+    return _page("allocations/record_feedback.html", form, delivery, status, feedback=feedback)

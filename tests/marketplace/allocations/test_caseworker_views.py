@@ -147,6 +147,8 @@ def test_feedback_once(app, login):
     assert again.status_code == 400
     assert "Feedback was already recorded for this delivery." in again.get_data(as_text=True)
     assert _feedback_count(app) == 1
+    shown = client.get(f"/deliveries/{delivery_id}/feedback", headers=EN).get_data(as_text=True)
+    assert "The household gave 4 out of 5. 准时" in shown
 
 
 def test_feedback_before_confirmation_is_refused(app, login):
