@@ -29,6 +29,8 @@ def test_unknown_queue_urls_are_refused(url):
 
 
 def test_the_test_app_runs_jobs_at_once(app):
+    assert queue.settings(app)[1] is True
+    queue.use(app)
     assert queue.huey.immediate
 
 
