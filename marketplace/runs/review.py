@@ -136,7 +136,8 @@ def review_context(run: MatchingRun) -> dict[str, Any]:
     county_rows = [{**c, "name": names[c["code"]],
                     "coverage_pct": round(100 * c["coverage"], 1),
                     "baseline_pct": round(100 * c["baseline_coverage"], 1)} for c in counties]
-    chart = {"labels": [r["name"] for r in county_rows],
+    # the chart labels a bar with the county alone; the table beside it has the full name
+    chart = {"labels": [r["name"].split(" · ")[-1] for r in county_rows],
              "optimiser": [r["coverage_pct"] for r in county_rows],
              "baseline": [r["baseline_pct"] for r in county_rows],
              "names": {"optimiser": _("Optimiser"), "baseline": _("Greedy baseline"),

@@ -14,14 +14,14 @@
     if (!window.echarts || !data || !data.labels || !data.labels.length) {
       return;
     }
-    el.style.height = Math.max(240, 40 + 36 * data.labels.length) + "px";
+    el.style.height = Math.max(240, 80 + 24 * data.labels.length) + "px";
     var chart = window.echarts.init(el);
     chart.setOption({
       animation: false,
       tooltip: { trigger: "axis", axisPointer: { type: "shadow" } },
       legend: { data: [data.names.optimiser, data.names.baseline] },
-      grid: { left: 8, right: 24, bottom: 8, containLabel: true },
-      xAxis: { type: "value", max: 100, name: data.names.axis },
+      grid: { left: 8, right: 24, bottom: 36, containLabel: true },
+      xAxis: { type: "value", max: 100, name: data.names.axis, nameLocation: "middle", nameGap: 28 },
       yAxis: { type: "category", data: data.labels, inverse: true },
       series: [
         { name: data.names.optimiser, type: "bar", data: data.optimiser },
