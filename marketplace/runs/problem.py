@@ -129,14 +129,6 @@ def priority(urgency: str, deadline: date, groups: list[str] | None, today: date
     return round(weight, 4)
 
 
-def _level(code: str | None) -> str:
-    """The level of the region a code stands for, as the fit reads it."""
-    if not code:
-        return "province"
-    prefix = scope_prefix(code)
-    return {2: "province", 4: "prefecture"}.get(len(prefix), "county")
-
-
 def rating_factor(rating: tuple[Decimal, int] | None) -> float:
     """0.75 + 0.05 × the shrunk average satisfaction (1–5): 0.8 to 1.0; unrated 0.95."""
     total, count = (float(rating[0]) * rating[1], rating[1]) if rating else (0.0, 0)
@@ -144,10 +136,10 @@ def rating_factor(rating: tuple[Decimal, int] | None) -> float:
     return 0.75 + 0.05 * min(max(shrunk, 1.0), 5.0)
 
 
-def qualification_factor(requires: list[str], qualifications: list[str]) -> float:
-    """1 for an exact match; less for each qualification held beyond what is required, so
-    scarce specialists are kept for the lines that need them."""
-    extra = len(set(qualifications or ()) - set(requires or ()))
+def qualification_factor(extra: int) -> float:
+    """1 for an exact match; less for each of the ``extra`` qualifications the offer holds
+    beyond what the line requires, so scarce specialists are kept for the lines that need
+    them."""
     return 1.0 - EXTRA_QUALIFICATION_PENALTY * min(extra, EXTRA_QUALIFICATIONS_COUNTED)
 
 
@@ -313,9 +305,8 @@ def _line_edges(i: int, line: Any, found: dict[int, float], offers: list[_Profil
                 local = 1.0
             elif len(o.base) >= 4 and o.base[:4] == prefecture:
                 local = max(local, 0.8)
-        extra = len(o.qualifications - requires)
-        fit = round(local * o.rating * (1.0 - EXTRA_QUALIFICATION_PENALTY
-                                        * min(extra, EXTRA_QUALIFICATIONS_COUNTED)), 4)
+        fit = round(local * o.rating
+                    * qualification_factor(len(o.qualifications - requires)), 4)
         # ties between equally fitting offers are broken by a hash of the pair, so that the
         # cap spreads lines over them instead of giving every line the same first offers
         scored.append((-fit, (offer_ids[j] * 2654435761 + line.id) % 4294967296, j, fit))

@@ -59,9 +59,9 @@ def test_fit_factors():
     assert rating_factor((Decimal(5), 1000)) == pytest.approx(1.0, abs=1e-3)
     assert rating_factor((Decimal(1), 1000)) == pytest.approx(0.8, abs=1e-3)
     assert rating_factor((Decimal(1), 1)) > rating_factor((Decimal(1), 10))  # shrinkage
-    assert qualification_factor(["nurse"], ["nurse"]) == 1.0
-    assert qualification_factor([], ["nurse"]) == 0.95
-    assert qualification_factor([], ["nurse", "teacher", "first_aid"]) == 0.9
+    assert qualification_factor(0) == 1.0
+    assert qualification_factor(1) == 0.95
+    assert qualification_factor(3) == 0.9
 
 
 def test_open_lines_remaining_and_offers_with_fit(app, demo):
