@@ -14,7 +14,7 @@ from decimal import Decimal
 from typing import Any
 
 from flask import request
-from flask_babel import get_locale
+from flask_babel import get_locale, ngettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -181,9 +181,11 @@ def _num(value: float) -> str:
 
 
 def _others(o: dict[str, Any]) -> str:
-    return _("%(n)s other lines (%(higher)s with higher priority, %(equal)s equal, %(lower)s "
-             "lower)", n=o["needs"], higher=o["higher_priority"], equal=o["equal_priority"],
-             lower=o["lower_priority"])
+    return ngettext("%(num)d other line (%(higher)s with higher priority, %(equal)s equal, "
+                    "%(lower)s lower)",
+                    "%(num)d other lines (%(higher)s with higher priority, %(equal)s equal, "
+                    "%(lower)s lower)", o["needs"], higher=o["higher_priority"],
+                    equal=o["equal_priority"], lower=o["lower_priority"])
 
 
 def _candidate_sentence(c: dict[str, Any], unit: str, quantity: float) -> str:
