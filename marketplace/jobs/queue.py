@@ -6,9 +6,11 @@
   the same ``NUANXIN_QUEUE_URL`` and ``DATABASE_URL`` and ``flask worker``.
 * ``sqlite:///path/to/jobs.db``: SQLite storage at that path (tests use a temporary one).
 
-Under ``NUANXIN_ENV=testing`` (and whenever ``JOBS_IMMEDIATE`` is set in the app config) tasks
-run at once in the calling process instead (Huey's immediate mode), so unit tests need no
-worker; the worker command always consumes the real queue.
+The URL comes from the app config or the environment. Under ``NUANXIN_ENV=testing`` tasks run
+at once in the calling process instead (Huey's immediate mode), so unit tests need no worker;
+the app config's ``JOBS_IMMEDIATE`` overrides that either way. The worker command always
+consumes the real queue. The queue is one object per process, while a process (a test run)
+may hold several apps: it is set from the enqueuing app's config at every enqueue.
 
 Tasks always run inside a Flask app context of their own, so they have a database session of
 their own even when immediate mode runs them inside a web request.
