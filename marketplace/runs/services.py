@@ -33,6 +33,8 @@ RUN_LEVELS = (RegionLevel.province, RegionLevel.prefecture, RegionLevel.county)
 MAX_TIME_LIMIT_S = 600
 #: A run still queued after this long probably has no worker to pick it up.
 WAITING_TOO_LONG = timedelta(minutes=1)
+#: A run still queued after this long no longer stops a new run over its region.
+LOST_IN_QUEUE = timedelta(minutes=30)
 
 
 class RunError(Exception):
@@ -116,8 +118,13 @@ def start_run(actor: User, region_code: str, kinds: Iterable[str] = (),
         raise RunError(str(_l("Unknown category.")))
     policy = policy or Policy()
     _check_policy(policy)
+    # A run queued long ago whose job was lost (a queue emptied, a Redis without persistence
+    # restarted) must not block its region for ever; if its job turns up after all, the worker
+    # runs it too, which does no harm.
+    recent = utcnow() - LOST_IN_QUEUE
     busy = db.session.scalar(select(MatchingRun.id).where(
-        MatchingRun.region_code == region_code, MatchingRun.status.in_(ACTIVE)).limit(1))
+        MatchingRun.region_code == region_code, MatchingRun.status.in_(ACTIVE),
+        (MatchingRun.status == RunStatus.running) | (MatchingRun.created_at > recent)).limit(1))
     if busy is not None:
         raise RunError(str(_l("A run for this region is already queued or running (run "
                               "%(id)d): wait for it to finish.", id=busy)))

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from contextlib import ExitStack
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
 from sqlalchemy import select
 
 from marketplace.audit.models import AuditEvent
+from marketplace.common.models import utcnow
 from marketplace.extensions import db
 from marketplace.jobs import queue
 from marketplace.runs import services
@@ -115,7 +117,17 @@ def test_one_active_run_per_region(app, demo, queued_only, tmp_path):
         start_run(user("oversight_xx"), "433101")  # another region is fine
         first.status = RunStatus.failed
         db.session.flush()
-        start_run(user("oversight_xx"), "433100")  # and so is the same once it ended
+        again = start_run(user("oversight_xx"), "433100")  # and so is the same once it ended
+        # A run whose job was lost in the queue long ago no longer blocks its region.
+        long_ago = utcnow() - services.LOST_IN_QUEUE - timedelta(minutes=1)
+        again.created_at = long_ago
+        db.session.flush()
+        third = start_run(user("oversight_xx"), "433100")
+        # A running one blocks however old.
+        third.status, third.created_at = RunStatus.running, long_ago
+        db.session.flush()
+        with pytest.raises(RunError, match="already queued or running"):
+            start_run(user("oversight_xx"), "433100")
 
 
 def test_list_runs_in_scope(app, demo):
@@ -135,9 +147,6 @@ def test_list_runs_in_scope(app, demo):
 
 
 def test_elapsed_and_waiting(app, demo):
-    from datetime import timedelta
-
-    from marketplace.common.models import utcnow
     with app.app_context():
         now = utcnow()
         run = make_run(status=RunStatus.queued)
