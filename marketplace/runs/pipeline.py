@@ -126,7 +126,6 @@ def execute(run: MatchingRun, report: Report) -> None:
     started = time.perf_counter()
     problem, index = build(run)
     timings["building"] = time.perf_counter() - started
-    run.lines_count, run.offers_count = len(problem.needs), len(problem.offers)
     if not problem.needs:
         raise EmptyPool(str(_l("There are no open need lines to match in this region for the "
                                "kinds and categories chosen.")))
@@ -162,6 +161,9 @@ def execute(run: MatchingRun, report: Report) -> None:
                       ("baseline", baseline.to_dict())):
         db.session.add(RunDocument(run_id=run.id, name=name, data=_compress(doc)))
     timings["storing"] = time.perf_counter() - started
+    # The run row is written last: once this transaction updates it, the worker's progress
+    # writes to it (its own connection) wait for our commit.
+    run.lines_count, run.offers_count = len(problem.needs), len(problem.offers)
     reasons: dict[str, int] = defaultdict(int)
     for u in result.unserved:
         reasons[u["reason"]] += 1

@@ -143,3 +143,29 @@ def test_storing_is_bulk(app, demo):
             counts.append(len(statements))
             db.session.rollback()
     assert counts[0] == counts[1]
+
+
+def test_the_run_row_is_written_only_at_the_end(app, demo):
+    """The worker writes progress to the run row on its own connection: until the pipeline
+    stores, its transaction must not hold that row (on PostgreSQL the progress would wait)."""
+    with app.app_context():
+        set_demo_pool_aside()
+        small_pool()
+        run = make_run(policy={"time_limit_s": 5})
+        db.session.commit()
+        run_id = run.id
+    with app.app_context():
+        run = db.session.get(type(run), run_id)
+        seen: list[tuple[RunStage, int, int]] = []
+        with counted(app) as statements:
+            def report(stage, percent):
+                writes = sum(1 for s in statements if s.lstrip().upper().startswith(
+                    "UPDATE MATCHING_RUNS"))
+                # pending changes would go out with the next query's autoflush
+                seen.append((stage, percent, writes + (run in db.session.dirty)))
+
+            execute(run, report)
+        assert all(writes == 0 for stage, percent, writes in seen if percent < 100)
+        assert sum(1 for s in statements if s.lstrip().upper().startswith(
+            "UPDATE MATCHING_RUNS")) == 1
+        db.session.rollback()
