@@ -242,7 +242,7 @@ def commit_run(actor: User, run: MatchingRun, county_codes: Iterable[str] | None
     report.allocation_ids = [a.id for _, a in created]
     report.not_selected = len(pairs) - len(chosen)
 
-    _refresh_needs(actor, {line.need for line in lines.values()})
+    _refresh_needs(actor, {lines[p.need_line_id].need for p, _ in created})
     _notify_providers(created)
     run.status = RunStatus.committed
     run.committed_by_id, run.committed_at = actor.id, utcnow()
@@ -250,9 +250,10 @@ def commit_run(actor: User, run: MatchingRun, county_codes: Iterable[str] | None
         "committed": report.committed, "left_out": len(report.left_out),
         "not_selected": report.not_selected, "reasons": dict(report.reasons)}}
     db.session.flush()
+    # The allocations carry the run's id: the event need not list tens of thousands of ids.
     record_event(actor, "run.commit", run, after={
         "committed": report.committed, "left_out": len(report.left_out),
-        "not_selected": report.not_selected, "allocation_ids": report.allocation_ids})
+        "not_selected": report.not_selected})
     return report
 
 

@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 
 from marketplace.allocations.models import Allocation, AllocationSource, AllocationStatus
 from marketplace.allocations.services import pledge
+from marketplace.audit.models import AuditEvent
 from marketplace.catalog.vocab import LineKind
 from marketplace.common.models import utcnow
 from marketplace.contracts.services import contract_offers
@@ -73,6 +74,9 @@ def test_approve_all_creates_proposed_allocations(app, demo):
             Notification.user_id == staff.id)).all()
         assert [n.kind for n in notes] == [NotificationKind.allocation_waiting]
         assert notes[0].params["count"] == 2
+        event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "run.commit"))
+        assert event.actor_id == officer.id and event.object_id == str(run.id)
+        assert event.after == {"committed": 2, "left_out": 0, "not_selected": 0}
 
 
 def test_respond_by_follows_the_configuration(app, demo, monkeypatch):
