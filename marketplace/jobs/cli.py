@@ -12,6 +12,7 @@ import sys
 import click
 from flask import current_app
 from flask.cli import ScriptInfo, with_appcontext
+from sqlalchemy.exc import DBAPIError
 from werkzeug.serving import run_simple
 
 from marketplace.extensions import db
@@ -37,20 +38,28 @@ def worker_command(threads: int, periodic: bool, quiet: bool, niceness: int) -> 
     NUANXIN_QUEUE_URL and DATABASE_URL.
     """
     app = current_app._get_current_object()  # type: ignore[attr-defined]
+    # Runs left running by a worker that died while none was watching.
+    try:
+        if fail_stale_runs():
+            db.session.commit()
+    except DBAPIError as exc:
+        raise click.ClickException(
+            f"cannot read the matching runs ({exc.orig}); is the database migrated "
+            "(flask db upgrade heads, or flask seed-demo)?") from exc
+    finally:
+        db.session.remove()
     if niceness:
         os.nice(niceness)
     logging.basicConfig(level=logging.WARNING if quiet else logging.INFO,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     # A worker always consumes the real queue, even where the app would run jobs at once.
     queue.init_worker(app)
-    # Runs left running by a worker that died while none was watching.
-    if fail_stale_runs():
-        db.session.commit()
-    db.session.remove()
     target = queue.queue_url(app) or str(queue.DEFAULT_DB)
     click.echo(f"nuanxin worker: {threads} thread(s), queue {_safe(target)}, "
                f"periodic tasks {'on' if periodic else 'off'}")
-    consumer = queue.huey.create_consumer(workers=threads, periodic=periodic,
+    # An idle worker polls the queue at most a second apart (Huey's default backs off to 10 s,
+    # which an officer would watch as "waiting for a worker"); Redis blocks instead of polling.
+    consumer = queue.huey.create_consumer(workers=threads, periodic=periodic, max_delay=1.0,
                                           worker_type="thread", check_worker_health=True)
     consumer.run()
 

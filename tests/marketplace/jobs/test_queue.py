@@ -93,3 +93,17 @@ def test_each_app_keeps_its_own_queue_settings(app, tmp_path):
     assert queue.huey.pending_count() == 1 and len(seen_sessions) == 1
     queue.huey.flush()
     queue.init_app(app)  # tasks outside any app context run in the test app again
+
+
+def test_a_worker_on_an_unmigrated_database_says_what_to_do(app, tmp_path):
+    empty = create_app({"NUANXIN_ENV": "testing", "SECRET_KEY": "x",
+                        "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'empty.db'}"})
+    try:
+        result = empty.test_cli_runner().invoke(args=["worker"])
+    finally:
+        queue.init_app(app)
+        with empty.app_context():
+            db.engine.dispose()
+    assert result.exit_code == 1
+    assert "is the database migrated" in result.output and "matching_runs" in result.output
+    assert not queue._worker  # this process did not become a worker
