@@ -17,6 +17,7 @@ from typing import Any
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, and_, bindparam, func, or_, select, update
 from sqlalchemy.orm import joinedload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from marketplace.accounts.models import Role, User
 from marketplace.audit.models import AuditEvent
@@ -339,22 +340,63 @@ def refresh_match_status(actor: User | None, need: Need,
     if covered is None:
         from marketplace.allocations.services import covered_by_line
         covered = covered_by_line([line.id for line in need.lines])
+    new = _match_status(need, covered)
+    db.session.flush()
+    if new != need.status:
+        _move(actor, need, (need.status,), new, "match_status")  # type: ignore[arg-type]
+    return need
+
+
+def _match_status(need: Need, covered: dict[int, Decimal]) -> NeedStatus:
+    """Set the lines' statuses from ``covered`` (in memory) and say the need's new status."""
     for line in need.lines:
         if line.status != LineStatus.cancelled:
             done = covered.get(line.id, Decimal(0)) >= line.quantity
             line.status = LineStatus.covered if done else LineStatus.open
     live = [line for line in need.lines if line.status != LineStatus.cancelled]
     if live and all(line.status == LineStatus.covered for line in live):
-        new = NeedStatus.matched
-    elif any(covered.get(line.id, Decimal(0)) > 0 for line in live):
-        new = NeedStatus.partially_matched
-    else:
-        new = NeedStatus.published
-    db.session.flush()
-    if new != need.status:
-        _move(actor, need, (need.status,), new, "match_status")  # type: ignore[arg-type]
-    return need
+        return NeedStatus.matched
+    if any(covered.get(line.id, Decimal(0)) > 0 for line in live):
+        return NeedStatus.partially_matched
+    return NeedStatus.published
 
+
+def refresh_match_statuses(actor: User | None, needs: list[Need],
+                           covered: dict[int, Decimal]) -> None:
+    """:func:`refresh_match_status` for many needs at once (a matching run's commit): the
+    lines' statuses go out in one flush, each (old, new) status pair in one compare-and-set
+    UPDATE, the audit events in one batch. ``covered`` must hold every line of the needs.
+
+    Raises:
+        NeedError: one of the needs was moved by someone else meanwhile (nothing is kept by
+            the caller's rollback).
+    """
+    moves: dict[tuple[NeedStatus, NeedStatus], list[Need]] = {}
+    for need in needs:
+        if need.status not in (NeedStatus.published, NeedStatus.partially_matched,
+                               NeedStatus.matched):
+            continue
+        new = _match_status(need, covered)
+        if new != need.status:
+            moves.setdefault((need.status, new), []).append(need)
+    db.session.flush()
+    now = utcnow()
+    for (old, new), group in moves.items():
+        for start in range(0, len(group), 5000):
+            chunk = group[start:start + 5000]
+            result = db.session.execute(
+                update(Need).where(Need.id.in_([n.id for n in chunk]), Need.status == old)
+                .values(status=new, status_changed_at=now, updated_at=now)
+                .execution_options(synchronize_session=False))
+            if result.rowcount != len(chunk):
+                raise NeedError(str(_l("Some of these needs changed meanwhile; try again.")))
+        for need in group:
+            set_committed_value(need, "status", new)
+            set_committed_value(need, "status_changed_at", now)
+            set_committed_value(need, "updated_at", now)
+            record_event(actor, "need.match_status", need, before={"status": str(old)},
+                         after={"status": str(new)})
+    db.session.flush()
 
 # --- reading -----------------------------------------------------------------------------------
 

@@ -268,8 +268,7 @@ def _refresh_needs(actor: User, needs: set[Need]) -> None:
     _locked(Need, (n.id for n in needs), selectinload(Need.lines))
     covered = _merged(allocation_services.covered_by_line,
                       [line.id for need in needs for line in need.lines])
-    for need in needs:
-        need_services.refresh_match_status(actor, need, covered)
+    need_services.refresh_match_statuses(actor, needs, covered)
 
 
 def _notify_providers(created: list[tuple[RunAssignment, Allocation]]) -> None:

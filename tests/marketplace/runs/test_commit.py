@@ -251,3 +251,37 @@ def test_large_id_lists_go_in_chunks(app, demo, monkeypatch):
         assert sum(allocated(Allocation.need_line_id, ln.id) for ln in lines) == Decimal("280")
         assert {db.session.get(Need, ln.need_id).status for ln in lines} <= {
             NeedStatus.matched, NeedStatus.partially_matched}
+
+
+def test_bulk_refresh_matches_the_one_by_one_refresh(app, demo):
+    """refresh_match_statuses moves needs, lines and the audit trail as refresh_match_status
+    does, need by need."""
+    from marketplace.allocations.services import covered_by_line
+    from marketplace.needs.services import refresh_match_status, refresh_match_statuses
+
+    with app.app_context():
+        set_demo_pool_aside()
+        service = offer("provider_staff", service_data(capacity=Decimal("40")))
+        staff = user("provider_staff")
+        outcomes = []
+        for refresh in ("one", "bulk"):
+            full, part, none = (make_line(quantity="10") for _ in range(3))
+            pledge(staff, service, full, Decimal("10"))
+            pledge(staff, service, part, Decimal("4"))
+            needs = [db.session.get(Need, ln.need_id) for ln in (full, part, none)]
+            covered = covered_by_line([ln.id for ln in (full, part, none)])
+            if refresh == "one":
+                for need in needs:
+                    refresh_match_status(None, need, covered)
+            else:
+                refresh_match_statuses(None, needs, covered)
+            db.session.flush()
+            db.session.expire_all()
+            outcomes.append([(n.status, [ln.status for ln in n.lines]) for n in needs])
+            events = db.session.scalars(select(AuditEvent).where(
+                AuditEvent.action == "need.match_status",
+                AuditEvent.object_id.in_([str(n.id) for n in needs]))).all()
+            outcomes[-1].append(sorted((e.before["status"], e.after["status"]) for e in events))
+        assert outcomes[0] == outcomes[1]
+        assert outcomes[0][0][0] == NeedStatus.matched
+        assert outcomes[0][1][0] == NeedStatus.partially_matched

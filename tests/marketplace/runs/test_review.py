@@ -206,10 +206,10 @@ def test_the_neighbourhood_explains_like_the_whole_problem(app, demo):
 def test_a_need_rule_refusing_mid_commit_leaves_nothing(app, login, reviewed, monkeypatch):
     """If the needs area refuses a status move during the commit, the officer reads why and
     no allocation of the run is kept."""
-    def refuse(actor, need, covered=None):
+    def refuse(actor, needs, covered):
         raise NeedError("This step is not possible: the need is now withdrawn.")
 
-    monkeypatch.setattr(need_services, "refresh_match_status", refuse)
+    monkeypatch.setattr(need_services, "refresh_match_statuses", refuse)
     client = login("oversight_xx")
     client.post(f"/runs/{reviewed['run']}/commit", {"scope": "all"})
     assert count_allocations(app, reviewed["run"]) == 0
