@@ -64,13 +64,25 @@ def _figures(result: Result) -> dict[str, Any]:
             "served": len({a.need for a in result.allocations})}
 
 
+#: How far a float may sit from a whole cent or unit and still be that cent or unit: the
+#: engine's sums carry float noise (a full line of 2 units comes back as 1.9999999999999998).
+SNAP = Decimal("1e-6")
+
+
+def snapped(value: float, step: Decimal, rounding: str) -> Decimal:
+    """``value`` in steps of ``step``: the nearest step when the float is within float noise
+    of it, otherwise rounded with ``rounding``."""
+    exact = Decimal(repr(value))
+    nearest = exact.quantize(step, ROUND_HALF_EVEN)
+    return nearest if abs(exact - nearest) <= SNAP else exact.quantize(step, rounding)
+
+
 def _quantities(result: Result, problem: Problem, index: Index) -> list[dict[str, Any]]:
     """The proposed pairs in the site's units: cents for funds, whole units for goods (an
     item is not split), whole visits for services; never above the line's remaining need or
     the offer's capacity in the problem (the engine works in floats)."""
     line_left = {n.id: Decimal(repr(n.quantity)) for n in problem.needs}
-    offer_left = {o.id: Decimal(repr(o.capacity)).quantize(CENT, ROUND_FLOOR)
-                  for o in problem.offers}
+    offer_left = {o.id: snapped(o.capacity, CENT, ROUND_FLOOR) for o in problem.offers}
     lines = {problem.needs[i].id: ref for i, ref in enumerate(index.lines)}
     fits = {(problem.needs[e.need].id, problem.offers[e.offer].id): e.fit
             for e in problem.edges or ()}
@@ -79,7 +91,7 @@ def _quantities(result: Result, problem: Problem, index: Index) -> list[dict[str
         ref = lines[a.need]
         step, rounding = (UNIT, ROUND_FLOOR) if ref.kind == LineKind.goods else (
             CENT, ROUND_HALF_EVEN)
-        wanted = Decimal(repr(a.quantity)).quantize(step, rounding)
+        wanted = snapped(a.quantity, step, rounding)
         quantity = min(wanted, line_left[a.need], offer_left[a.offer]).quantize(step, ROUND_FLOOR)
         if ref.kind == LineKind.services and quantity < line_left[a.need]:
             continue  # a visit is given whole or not at all

@@ -169,3 +169,17 @@ def test_the_run_row_is_written_only_at_the_end(app, demo):
         assert sum(1 for s in statements if s.lstrip().upper().startswith(
             "UPDATE MATCHING_RUNS")) == 1
         db.session.rollback()
+
+
+def test_float_noise_does_not_cost_a_unit():
+    """The engine's 1.9999999999999998 units of a goods line are 2 units, not 1; a real
+    fraction is still rounded down to whole units, and funds to the cent."""
+    from decimal import ROUND_FLOOR, ROUND_HALF_EVEN, Decimal
+
+    from marketplace.runs.pipeline import CENT, UNIT, snapped
+
+    assert snapped(1.9999999999999998, UNIT, ROUND_FLOOR) == Decimal("2")
+    assert snapped(2.0000000000000004, UNIT, ROUND_FLOOR) == Decimal("2")
+    assert snapped(1.5, UNIT, ROUND_FLOOR) == Decimal("1")
+    assert snapped(0.30000000000000004, CENT, ROUND_HALF_EVEN) == Decimal("0.30")
+    assert snapped(10.004, CENT, ROUND_FLOOR) == Decimal("10.00")
