@@ -374,21 +374,12 @@ def test_post_match_commit_accept_deliver_confirm(journey, site: Site) -> None:
     allocated = _accept_and_deliver(journey)
     _confirm_and_rate(journey, allocated)
 
+    # The whole line was allocated, delivered and confirmed: the need is fulfilled.
+    assert allocated == Decimal(NEEDED)
     tab = journey.tab
     tab.goto(need_url)
-    journey.shot("matching-need-after")
-    heading = tab.locator("main h1")
-    if allocated == Decimal(NEEDED):
-        # Every line delivered and confirmed: the need is fulfilled.
-        expect(heading).to_contain_text("Fulfilled")
-    else:
-        expect(heading).to_contain_text("Matched in part")
+    expect(tab.locator("main h1")).to_contain_text("Fulfilled")
+    journey.shot("matching-need-fulfilled")
     journey.sign_out()
     assert journey.console.csp_violations() == []
     assert journey.console.problems == []
-    if allocated != Decimal(NEEDED):
-        # Known bug: the engine serves the whole line (1.9999999999999998 of 2 units) and
-        # runs.pipeline._quantities rounds goods quantities DOWN to whole units, so 1 of 2
-        # hearing aids is proposed. The rest of the journey holds for what was allocated.
-        pytest.xfail(f"the run proposed {allocated} of {NEEDED} units (runs.pipeline floors "
-                     "the solver's float quantity), so the need cannot be fulfilled")
