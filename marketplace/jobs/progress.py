@@ -9,7 +9,10 @@ SQLite, the whole database) until it commits. The thread also refreshes the hear
 ``interval`` seconds while the optimiser is busy and reports nothing.
 
 A worker killed mid-run leaves its run ``running`` with a heartbeat that no longer moves;
-:func:`fail_stale_runs` turns such runs into ``failed`` ("the worker stopped"). Workers call
+:func:`fail_stale_runs` turns such runs into ``failed`` ("the worker stopped"). A worker
+killed mid-approval leaves the run ``committing``: the same rule returns it to ``done`` ("the
+approval was interrupted; nothing was allocated": its transaction died with it), so that it
+can be approved again. Workers call
 it when they start and every minute, and the run page calls it for the run it shows. Every
 write is conditional on the run still running, so a late progress write cannot undo ``done``
 or ``failed``, and a stale check cannot undo a run that finished meanwhile.
@@ -50,6 +53,9 @@ def N_(message: str) -> str:  # noqa: N802  (Babel's marker for strings translat
 #: The failure reason for a run whose worker stopped (an English msgid, translated on display).
 WORKER_STOPPED = N_("The worker stopped before the run finished (it was killed or its machine "
                     "went down). Start the run again.")
+#: Why a run is back to waiting for a decision after its approval job's worker stopped.
+APPROVAL_INTERRUPTED = N_("The approval was interrupted (its worker stopped); nothing was "
+                          "allocated. You may approve the run again.")
 
 
 def heartbeat_seconds() -> float:
@@ -72,10 +78,12 @@ class Reporter:
     waiting for the caller's own transaction); ``join`` after the caller has committed.
     """
 
-    def __init__(self, engine: Engine, run_id: int, interval: float):
+    def __init__(self, engine: Engine, run_id: int, interval: float,
+                 status: RunStatus = RunStatus.running):
         self.engine = engine
         self.run_id = run_id
         self.interval = interval
+        self.status = status  # writes only while the run is in this status
         self._lock = threading.Lock()
         self._stage: RunStage | None = None
         self._percent = 0
@@ -128,7 +136,7 @@ class Reporter:
             with self.engine.begin() as conn:
                 conn.execute(update(MatchingRun)
                              .where(MatchingRun.id == self.run_id,
-                                    MatchingRun.status == RunStatus.running)
+                                    MatchingRun.status == self.status)
                              .values(**values))
         except DBAPIError as exc:  # e.g. SQLite busy while the pipeline writes
             log.info("run %s: progress not written (%s)", self.run_id, exc.orig)
@@ -136,40 +144,56 @@ class Reporter:
         return True
 
 
-def _stale_condition(now: datetime):
+def _stale_condition(now: datetime, status: RunStatus = RunStatus.running):
+    """A run in ``status`` whose worker's heartbeat is stale (an approval not yet claimed by
+    a worker has none, and is not stale: it waits in the queue)."""
     cutoff = now - stale_after()
-    return (MatchingRun.status == RunStatus.running) & (MatchingRun.heartbeat_at < cutoff)
+    return (MatchingRun.status == status) & (MatchingRun.heartbeat_at < cutoff)
+
+
+def _abandoned(status: RunStatus, now: datetime) -> dict:
+    """What a run whose worker died becomes: a run fails; an approval is undone."""
+    if status == RunStatus.committing:
+        return {"status": RunStatus.done, "stage": None, "progress": 100,
+                "error": APPROVAL_INTERRUPTED}
+    return {"status": RunStatus.failed, "error": WORKER_STOPPED, "finished_at": now}
 
 
 def fail_stale_runs(now: datetime | None = None) -> int:
-    """Mark every running run whose heartbeat is stale as failed; returns how many (flushes
-    only: the caller commits)."""
+    """Mark every running run whose heartbeat is stale as failed, and return every run whose
+    approval's heartbeat is stale to done; returns how many (flushes only: the caller
+    commits)."""
     now = now or utcnow()
-    result = db.session.execute(
-        update(MatchingRun).where(_stale_condition(now))
-        .values(status=RunStatus.failed, error=WORKER_STOPPED, finished_at=now)
-        .execution_options(synchronize_session=False))
-    if result.rowcount:
-        log.warning("%d matching run(s) lost their worker: marked failed", result.rowcount)
-    return result.rowcount
+    total = 0
+    for status in (RunStatus.running, RunStatus.committing):
+        result = db.session.execute(
+            update(MatchingRun).where(_stale_condition(now, status))
+            .values(**_abandoned(status, now)).execution_options(synchronize_session=False))
+        if result.rowcount:
+            log.warning("%d matching run(s) lost their worker while %s", result.rowcount,
+                        status.value)
+        total += result.rowcount
+    return total
 
 
 def fail_if_stale(run: MatchingRun, now: datetime | None = None) -> bool:
-    """For a page showing ``run``: when its heartbeat is stale, mark it failed (flushes only)
-    and return True. Costs nothing for a run that is not running. On PostgreSQL a row that a
-    live worker's transaction holds is skipped rather than waited for."""
+    """For a page showing ``run``: when its heartbeat is stale, mark it failed (a run) or
+    back to done (an approval), flushing only, and return True. Costs nothing for a run that
+    is not running or committing. On PostgreSQL a row that a live worker's transaction holds
+    is skipped rather than waited for."""
     now = now or utcnow()
-    if run.status != RunStatus.running or run.heartbeat_at is None or (
+    status = run.status
+    if status not in (RunStatus.running, RunStatus.committing) or run.heartbeat_at is None or (
             run.heartbeat_at >= now - stale_after()):
         return False
+    condition = _stale_condition(now, status)
     locked = db.session.scalar(
-        select(MatchingRun.id).where(MatchingRun.id == run.id, _stale_condition(now))
+        select(MatchingRun.id).where(MatchingRun.id == run.id, condition)
         .with_for_update(skip_locked=True))
     if locked is None:
         return False
     db.session.execute(
-        update(MatchingRun).where(MatchingRun.id == run.id, _stale_condition(now))
-        .values(status=RunStatus.failed, error=WORKER_STOPPED, finished_at=now)
-        .execution_options(synchronize_session=False))
+        update(MatchingRun).where(MatchingRun.id == run.id, condition)
+        .values(**_abandoned(status, now)).execution_options(synchronize_session=False))
     db.session.refresh(run)
-    return run.status == RunStatus.failed
+    return run.status != status

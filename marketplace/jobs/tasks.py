@@ -1,4 +1,5 @@
-"""The site's background tasks: a matching run, and the minute-by-minute housekeeping.
+"""The site's background tasks: a matching run, its approval, and the minute-by-minute
+housekeeping.
 
 ``run_matching(run_id)`` is enqueued by ``runs.services.start_run`` once the run's row is
 committed. It claims the run (queued → running, only once however often it is delivered),
@@ -7,6 +8,14 @@ in one transaction with the run marked done; any exception rolls all of it back 
 run failed with the reason in words. A worker killed in between commits nothing: the
 assignments it had written vanish with its transaction, and the stale heartbeat marks the run
 failed (:mod:`marketplace.jobs.progress`).
+
+``commit_matching(run_id)`` is enqueued by ``runs.commit.request_commit`` once the run is
+``committing``. It claims the approval (only once however often it is delivered), calls
+``runs.commit.commit_run`` with the officer and choice the request recorded, in the officer's
+language, and commits the allocations, the pairs' decisions and the committed run in one
+transaction. Any exception rolls all of it back and returns the run to ``done`` with the
+reason in ``error``, so that it can be approved again; a worker killed meanwhile leaves the
+same to the stale-heartbeat rule.
 """
 
 from __future__ import annotations
@@ -15,9 +24,12 @@ import importlib
 import logging
 from collections.abc import Callable
 
+from flask import current_app
+from flask_babel import force_locale
 from huey import crontab
 from sqlalchemy import update
 
+from marketplace.accounts.models import User
 from marketplace.audit.services import record_event
 from marketplace.common.models import utcnow
 from marketplace.extensions import db
@@ -32,20 +44,23 @@ log = logging.getLogger(__name__)
 #: Failure reasons written by this module (English msgids, translated on display; a second
 #: line, when there is one, carries the technical detail as it is).
 UNEXPECTED = N_("The run stopped on an unexpected error. The worker's log has the details.")
+UNEXPECTED_COMMIT = N_("The approval stopped on an unexpected error; nothing was allocated. "
+                       "The worker's log has the details.")
 NO_PIPELINE = N_("This installation has no matching pipeline (marketplace.runs.pipeline).")
 #: Error classes from these packages carry a message meant for the officer.
 DOMAIN_PACKAGES = ("marketplace.", "matching.")
 
 
-def failure_reason(exc: BaseException) -> str:
+def failure_reason(exc: BaseException, unexpected: str = UNEXPECTED) -> str:
     """The officer-facing reason for ``exc``: a domain error's own message (already in
-    words), else a fixed sentence with the exception's type and message on a second line."""
+    words), else the fixed sentence ``unexpected`` with the exception's type and message on
+    a second line."""
     module = type(exc).__module__ or ""
     message = str(exc).strip()
     if module.startswith(DOMAIN_PACKAGES) and message:
         return message
     detail = f"{type(exc).__name__}: {message}" if message else type(exc).__name__
-    return f"{UNEXPECTED}\n{detail[:500]}"
+    return f"{unexpected}\n{detail[:500]}"
 
 
 def _claim(run_id: int) -> bool:
@@ -133,6 +148,82 @@ def execute_run(run_id: int) -> RunStatus | None:
 def run_matching(run_id: int) -> None:
     """The background job of one matching run."""
     execute_run(run_id)
+
+
+def _claim_commit(run_id: int) -> bool:
+    """Take the approval of a ``committing`` run no worker has taken yet (its heartbeat is
+    unset until then), in a transaction of its own; False if it is not there to take."""
+    now = utcnow()
+    result = db.session.execute(
+        update(MatchingRun)
+        .where(MatchingRun.id == run_id, MatchingRun.status == RunStatus.committing,
+               MatchingRun.heartbeat_at.is_(None))
+        .values(heartbeat_at=now, progress=0, stage=RunStage.committing)
+        .execution_options(synchronize_session=False))
+    db.session.commit()
+    return result.rowcount == 1
+
+
+def _undo_approval(run_id: int, job_id: str | None, reason: str) -> bool:
+    """committing → done with ``reason``, in the current transaction, only if the run is
+    still this job's approval (the stale rule may have returned it meanwhile)."""
+    result = db.session.execute(
+        update(MatchingRun)
+        .where(MatchingRun.id == run_id, MatchingRun.status == RunStatus.committing,
+               MatchingRun.job_id == job_id)
+        .values(status=RunStatus.done, stage=None, progress=100, error=reason,
+                heartbeat_at=utcnow())
+        .execution_options(synchronize_session=False))
+    if result.rowcount != 1:
+        return False
+    run = db.session.get(MatchingRun, run_id)
+    db.session.refresh(run)
+    record_event(None, "run.commit_failed", run, after={"status": "done"},
+                 note=reason.splitlines()[0])
+    return True
+
+
+def execute_commit(run_id: int) -> RunStatus | None:
+    """Carry out the approval recorded on a ``committing`` run (see the module docstring);
+    returns committed, done (the approval failed and was undone) or None (not this call's)."""
+    from marketplace.runs.commit import commit_run  # runs.commit enqueues this module's task
+
+    if not _claim_commit(run_id):
+        log.info("run %s has no approval waiting: nothing to do", run_id)
+        return None
+    reporter = Reporter(db.engine, run_id, heartbeat_seconds(), RunStatus.committing).start()
+    run = db.session.get(MatchingRun, run_id)
+    job_id, asked = run.job_id, run.summary.get("commit_request", {})
+    locale = asked.get("locale") or current_app.config.get("BABEL_DEFAULT_LOCALE", "zh_CN")
+    try:
+        with force_locale(locale):
+            actor = db.session.get(User, asked.get("by") or 0)
+            if actor is None:
+                raise LookupError("the approving officer's account is gone")
+            commit_run(actor, run, asked.get("counties"), asked.get("assignments"),
+                       progress=lambda percent: reporter.report(RunStage.committing, percent),
+                       claimed=True)
+            db.session.flush()
+        reporter.stop()  # before the commit: its next write would wait for ours
+        db.session.commit()
+        return RunStatus.committed
+    except Exception as exc:
+        reporter.stop()
+        db.session.rollback()
+        log.exception("approval of run %s failed", run_id)
+        with force_locale(locale):
+            reason = failure_reason(exc, UNEXPECTED_COMMIT)
+        ended = _undo_approval(run_id, job_id, reason)
+        db.session.commit()
+        return RunStatus.done if ended else None
+    finally:
+        reporter.join(timeout=30)
+
+
+@app_task()
+def commit_matching(run_id: int) -> None:
+    """The background job of one run's approval."""
+    execute_commit(run_id)
 
 
 def _expire_overdue() -> Callable[..., int]:

@@ -7,12 +7,19 @@ committed, an offer withdrawn). The commit locks the rows it checks, in one glob
 only what still fits.
 Two officers committing overlapping runs at once therefore queue on the first shared offer
 and the second sees what the first took: nothing is over-allocated.
+
+At scale the commit takes tens of seconds (docs/benchmarks.md), so the site runs it as a
+job: :func:`request_commit` (in the web request) checks who decides and what was chosen,
+records the request on the run (``summary["commit_request"]``), moves it to ``committing``
+and has ``jobs.tasks.commit_matching`` enqueued once the request commits; the job calls
+:func:`commit_run` with ``claimed=True`` and commits it in one transaction, or returns the
+run to ``done`` with the reason.
 """
 
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
@@ -30,12 +37,20 @@ from marketplace.common.access import in_scope, user_prefix
 from marketplace.common.models import utcnow
 from marketplace.contracts.models import Contract, ContractLine, ContractStatus
 from marketplace.extensions import db
+from marketplace.jobs.queue import enqueue_after_commit
+from marketplace.jobs.tasks import commit_matching
 from marketplace.needs import services as need_services
 from marketplace.needs.models import BOARD_STATUSES, LineStatus, Need, NeedLine
 from marketplace.notifications.models import NotificationKind
 from marketplace.notifications.services import notify_organization
 from marketplace.offers.models import Offer, OfferStatus
-from marketplace.runs.models import AssignmentDecision, MatchingRun, RunAssignment, RunStatus
+from marketplace.runs.models import (
+    AssignmentDecision,
+    MatchingRun,
+    RunAssignment,
+    RunStage,
+    RunStatus,
+)
 
 #: Hours a provider has to accept a proposed allocation (config ``MATCHING_RESPOND_HOURS``).
 DEFAULT_RESPOND_HOURS = 72
@@ -73,15 +88,77 @@ def may_decide(user: User, run: MatchingRun) -> bool:
             and run.region_code.startswith(prefix))
 
 
-def _lock_run(actor: User, run: MatchingRun) -> MatchingRun:
+def _not_waiting(run: MatchingRun) -> CommitError:
+    if run.status == RunStatus.committing:
+        return CommitError(str(_l("This run is being approved already: its page shows the "
+                                  "progress, then what was allocated.")))
+    return CommitError(str(_l("This run was already approved or discarded, or has no "
+                              "result to approve.")))
+
+
+def _lock_run(actor: User, run: MatchingRun, claimed: bool = False) -> MatchingRun:
+    """The run, re-read; locked unless ``claimed`` (the approval job's run, ``committing``:
+    its claim already excludes a second job, and leaving the row unlocked lets the job's
+    progress and heartbeat be written while it works)."""
     if not may_decide(actor, run):
         raise CommitError(str(_l("Only an oversight officer of this region or the county "
                                  "reviewer can approve or discard this run.")))
-    run = db.session.scalar(select(MatchingRun).where(MatchingRun.id == run.id)
-                            .with_for_update().execution_options(populate_existing=True))
-    if run.status != RunStatus.done:
-        raise CommitError(str(_l("This run was already approved or discarded, or has no "
-                                 "result to approve.")))
+    query = select(MatchingRun).where(MatchingRun.id == run.id).execution_options(
+        populate_existing=True)
+    run = db.session.scalar(query if claimed else query.with_for_update())
+    if run.status != (RunStatus.committing if claimed else RunStatus.done):
+        raise _not_waiting(run)
+    return run
+
+
+class CommitInterrupted(CommitError):
+    """The approval job's run left ``committing`` under it (its heartbeat was taken for
+    stale): nothing of this job may be kept."""
+
+
+def _still_claimed(run: MatchingRun) -> None:
+    """Lock the run row and check it is still this job's approval (see CommitInterrupted)."""
+    status, job_id = db.session.execute(
+        select(MatchingRun.status, MatchingRun.job_id).where(MatchingRun.id == run.id)
+        .with_for_update()).one()
+    if status != RunStatus.committing or job_id != run.job_id:
+        raise CommitInterrupted(str(_l("The approval was interrupted; nothing was "
+                                       "allocated.")))
+
+
+def request_commit(actor: User, run: MatchingRun, county_codes: Iterable[str] | None = None,
+                   assignment_ids: Iterable[int] | None = None, locale: str = ""
+                   ) -> MatchingRun:
+    """Accept an approval of all of ``run`` (or of some counties' or some pairs): check who
+    decides and that something is chosen, record the request, move the run to
+    ``committing`` and have the approval job enqueued when the caller commits (flushes
+    only). ``locale``: the officer's, for the reasons the job writes.
+
+    Raises:
+        CommitError: the actor may not decide, the run is not waiting for a decision (being
+            approved, approved, discarded, or no result), or nothing is chosen.
+    """
+    run = _lock_run(actor, run)
+    pairs = db.session.execute(
+        select(RunAssignment.id, RunAssignment.county_code).where(
+            RunAssignment.run_id == run.id,
+            RunAssignment.decision == AssignmentDecision.proposed)).all()
+    counties = None if county_codes is None else sorted(set(county_codes))
+    ids = None if assignment_ids is None else sorted({int(i) for i in assignment_ids})
+    chosen = _selected(pairs, counties, ids)
+    if not chosen:
+        raise CommitError(str(_l("Choose at least one county or pair to approve.")))
+    scope = "all" if counties is None and ids is None else ("counties" if counties else "pairs")
+    task = commit_matching.s(run.id)
+    run.status, run.stage, run.progress = RunStatus.committing, RunStage.committing, 0
+    run.heartbeat_at, run.job_id, run.error = None, task.id, ""
+    run.summary = {**run.summary, "commit_request": {
+        "by": actor.id, "scope": scope, "counties": counties, "assignments": ids,
+        "pairs": len(chosen), "locale": locale, "at": utcnow().isoformat()}}
+    db.session.flush()
+    record_event(actor, "run.commit_request", run, before={"status": "done"}, after={
+        "status": "committing", "scope": scope, "counties": counties, "pairs": len(chosen)})
+    enqueue_after_commit(db.session(), task)
     return run
 
 
@@ -175,17 +252,23 @@ def _still_open(offer: Offer, org: Organization, contract: Contract | None, line
 
 
 def commit_run(actor: User, run: MatchingRun, county_codes: Iterable[str] | None = None,
-               assignment_ids: Iterable[int] | None = None) -> CommitReport:
+               assignment_ids: Iterable[int] | None = None, *,
+               progress: Callable[[int], None] | None = None,
+               claimed: bool = False) -> CommitReport:
     """Approve all of ``run`` (or the pairs of some counties, or some pairs); flushes.
 
     Creates one proposed allocation per approved pair that still fits; marks the others
     left out with the reason, and the pairs not selected as not approved. The run becomes
-    committed: it cannot be approved twice.
+    committed: it cannot be approved twice. ``progress(percent)`` is told how far it got;
+    ``claimed``: called by the approval job for a ``committing`` run (see
+    :func:`request_commit`), else the run must be ``done``.
 
     Raises:
-        CommitError: the actor may not decide, or the run is not waiting for a decision.
+        CommitError: the actor may not decide, or the run is not waiting for a decision;
+            CommitInterrupted when a claimed run was taken back meanwhile.
     """
-    run = _lock_run(actor, run)
+    tell = progress or (lambda percent: None)
+    run = _lock_run(actor, run, claimed)
     pairs = list(db.session.scalars(
         select(RunAssignment).where(RunAssignment.run_id == run.id,
                                     RunAssignment.decision == AssignmentDecision.proposed)
@@ -194,6 +277,7 @@ def commit_run(actor: User, run: MatchingRun, county_codes: Iterable[str] | None
     if not chosen_ids:
         raise CommitError(str(_l("Choose at least one county or pair to approve.")))
     chosen = [p for p in pairs if p.id in chosen_ids]
+    tell(5)
 
     offers = _locked(Offer, (p.offer_id for p in chosen))
     prices = {oid: (cid, price) for chunk in _chunks(offers)
@@ -208,6 +292,7 @@ def commit_run(actor: User, run: MatchingRun, county_codes: Iterable[str] | None
     orgs = {o.id: o for o in db.session.scalars(select(Organization).where(
         Organization.id.in_({o.organization_id for o in offers.values()})))}
     ledger = _Ledger(offers, lines, contracts, prices)
+    tell(30)
 
     today, respond_by, report = date.today(), _respond_by(), CommitReport()
     created: list[tuple[RunAssignment, Allocation]] = []
@@ -225,8 +310,10 @@ def commit_run(actor: User, run: MatchingRun, county_codes: Iterable[str] | None
             status=AllocationStatus.proposed, source=AllocationSource.matching,
             organization_id=offer.organization_id, region_code=line.need.region_code,
             created_by_id=actor.id, run_id=run.id, respond_by=respond_by)))
+    tell(35)
     db.session.add_all([a for _, a in created])
     db.session.flush()
+    tell(55)
 
     # Set on the loaded rows: the flush sends one executemany per set of columns.
     not_chosen = str(_l("Not approved by the officer."))
@@ -242,13 +329,20 @@ def commit_run(actor: User, run: MatchingRun, county_codes: Iterable[str] | None
     report.allocation_ids = [a.id for _, a in created]
     report.not_selected = len(pairs) - len(chosen)
 
+    db.session.flush()
+    tell(65)
     _refresh_needs(actor, {lines[p.need_line_id].need for p, _ in created})
+    tell(90)
     _notify_providers(created)
+    if claimed:
+        _still_claimed(run)
     run.status = RunStatus.committed
+    if claimed:
+        run.stage, run.progress, run.heartbeat_at = None, 100, utcnow()
     run.committed_by_id, run.committed_at = actor.id, utcnow()
     run.summary = {**run.summary, "commit": {
         "committed": report.committed, "left_out": len(report.left_out),
-        "not_selected": report.not_selected, "reasons": dict(report.reasons)}}
+        "not_selected": report.not_selected, "reasons": dict(report.reasons), "by": actor.id}}
     db.session.flush()
     # The allocations carry the run's id: the event need not list tens of thousands of ids.
     record_event(actor, "run.commit", run, after={

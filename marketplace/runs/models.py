@@ -2,7 +2,9 @@
 
 A run goes queued → running (stage building → solving → storing, with a progress
 percentage and a heartbeat the worker refreshes) → done, or failed with a reason. An
-officer then commits all or part of a done run (→ committed) or discards it. The problem,
+officer then approves all or part of a done run or discards it. Approval is a job too:
+done → committing (stage committing, progress and heartbeat again) → committed; an approval
+that fails or whose worker dies returns the run to done with the reason in ``error``. The problem,
 the optimiser's result and the greedy baseline are kept as gzip'd JSON in ``run_documents``
 (a 50,000-line problem is tens of megabytes of JSON): the database is the one store both
 the web processes and workers on other machines can read.
@@ -26,6 +28,7 @@ class RunStatus(enum.StrEnum):
     running = "running"  # see ``stage`` and ``progress``
     done = "done"  # result ready for review
     failed = "failed"  # ``error`` says why
+    committing = "committing"  # an approval job is creating the allocations
     committed = "committed"  # all or part of it became allocations
     discarded = "discarded"
 
@@ -34,10 +37,11 @@ class RunStage(enum.StrEnum):
     building = "building"  # the problem from the database
     solving = "solving"  # the optimiser and the greedy baseline
     storing = "storing"  # the proposed assignments into the database
+    committing = "committing"  # the approved pairs into allocations, re-checked
 
 
 #: Runs a worker is (or should be) working on.
-ACTIVE = frozenset({RunStatus.queued, RunStatus.running})
+ACTIVE = frozenset({RunStatus.queued, RunStatus.running, RunStatus.committing})
 
 
 class MatchingRun(TimestampMixin, Base):
@@ -61,7 +65,8 @@ class MatchingRun(TimestampMixin, Base):
     heartbeat_at: Mapped[datetime | None]
     started_at: Mapped[datetime | None]
     finished_at: Mapped[datetime | None]
-    #: Why the run failed, in words for the officer.
+    #: Why the run failed, in words for the officer; on a done run, why its last approval
+    #: failed (nothing of it was kept).
     error: Mapped[str] = mapped_column(Text, default="")
     job_id: Mapped[str | None] = mapped_column(String(64))
     #: Figures for the review page: coverage, balance and cost of the optimiser and of the

@@ -3,26 +3,37 @@
 The review itself is part of the run page (``views.view_run`` includes
 ``runs/_review.html`` with :func:`marketplace.runs.review.review_context`); here are the
 decisions (approve all or part, discard) and the explanation of one line.
+
+Approving takes tens of seconds at scale, longer than a web request may: the request only
+checks and records it (``commit.request_commit``) and the approval job creates the
+allocations; the run page follows it through the same progress polling as the run itself
+and then shows what was allocated and what was left out. Discarding is quick and stays here.
 """
 
 from __future__ import annotations
 
 import re
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, redirect, render_template, request, url_for
+from flask_babel import get_locale
 from flask_babel import gettext as _
-from flask_babel import ngettext
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from marketplace.accounts.models import Role
 from marketplace.common.access import access
 from marketplace.common.actions import commit_or_flash
 from marketplace.common.forms import ButtonForm
-from marketplace.needs.lines import NeedError
-from marketplace.runs.commit import CommitError, commit_run, discard_run
-from marketplace.runs.models import MatchingRun
+from marketplace.runs.commit import CommitError, discard_run, request_commit
+from marketplace.runs.forms import STAGE_LABELS, STATUS_LABELS
+from marketplace.runs.models import MatchingRun, RunStage, RunStatus
 from marketplace.runs.review import line_explanation
 from marketplace.runs.views import bp
+
+# The labels of the approval job's status and stage, for the run page and progress.json.
+# They belong with the others in forms.py (not this module's file to change): set here once.
+STATUS_LABELS.setdefault(RunStatus.committing, _l("Being approved"))
+STAGE_LABELS.setdefault(RunStage.committing, _l("Creating the allocations, each re-checked"))
 
 #: The roles of the run pages (views.OFFICERS); ``commit.may_decide`` narrows them further.
 DECIDERS = (Role.oversight, Role.reviewer)
@@ -49,17 +60,10 @@ def commit(run: MatchingRun):
     if not ButtonForm().validate_on_submit():
         abort(400)
     counties, ids = _selection()
-    done = commit_or_flash(lambda: commit_run(current_user, run, counties, ids),
-                           (CommitError, NeedError))
-    if done:
-        report = done.value
-        flash(ngettext("%(num)d allocation proposed to the providers.",
-                       "%(num)d allocations proposed to the providers.", report.committed),
-              "success")
-        if report.left_out:
-            flash(ngettext("%(num)d pair no longer fitted and was left out (see the list).",
-                           "%(num)d pairs no longer fitted and were left out (see the list).",
-                           len(report.left_out)), "warning")
+    commit_or_flash(
+        lambda: request_commit(current_user, run, counties, ids, str(get_locale() or "")),
+        CommitError, done=_("The approval is under way in the background: this page shows "
+                            "its progress, then what was allocated. You may close it."))
     return _back(run)
 
 

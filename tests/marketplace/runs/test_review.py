@@ -94,9 +94,10 @@ def test_approve_counties_then_no_second_decision(app, login, reviewed):
     response = client.post(f"{url}/commit", {"scope": "counties", "county": ["433123"]},
                            headers=EN)
     assert response.status_code == 302 and response.headers["Location"].endswith(url)
-    assert count_allocations(app, reviewed["run"]) == 1
+    assert count_allocations(app, reviewed["run"]) == 1  # the job ran at once (tests)
     page = client.get(url, headers=EN).get_data(as_text=True)
-    assert "1 allocation proposed to the providers." in page
+    assert "The approval is under way in the background" in page
+    assert "Approved: 1 allocations proposed to providers" in page  # the commit report
     assert "Not approved by the officer." in page  # the left-out list
     assert "Approve all" not in page
     client.post(f"{url}/commit", {"scope": "all"}, headers=EN)
