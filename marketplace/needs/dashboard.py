@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, literal_column, or_, select
 
 from marketplace.accounts.models import Role, User
-from marketplace.common.access import scope_filter
+from marketplace.common.access import scope_filter, user_prefix
 from marketplace.common.ui import Section, dashboard_section
 from marketplace.extensions import db
 from marketplace.needs import emergency, limits, services
@@ -16,13 +16,34 @@ from marketplace.needs.models import Need, NeedStatus
 #: How many of the oldest waiting needs are checked against their limits for a card.
 SCAN = 300
 SHOWN = 10
+#: A scope prefix this short is a whole province ("43").
+PROVINCE_PREFIX = 2
 WAITING = [str(s) for s in (NeedStatus.draft, NeedStatus.returned, NeedStatus.submitted,
                             NeedStatus.reviewed, NeedStatus.approved, NeedStatus.published)]
 
 
-def _oldest(condition) -> list[Need]:
+def _oldest(scope, status) -> list[Need]:
+    """The SCAN needs in ``scope`` with ``status`` that changed status longest ago (through
+    the index on (status_changed_at, id), migration 0017, when the database sees it pays)."""
     return list(db.session.scalars(
-        select(Need).where(condition).order_by(Need.status_changed_at, Need.id).limit(SCAN)))
+        select(Need).where(scope, status).order_by(Need.status_changed_at, Need.id)
+        .limit(SCAN)))
+
+
+def _oldest_waiting(scope, wide: bool) -> list[Need]:
+    """:func:`_oldest` among the needs still waiting for someone (WAITING).
+
+    Walking the age index and stopping at SCAN beats sorting every waiting need of a wide
+    scope: that sort took 181 ms for the province at 1.1 million households on PostgreSQL,
+    21 ms at 53,000 on SQLite. PostgreSQL picks the index from its statistics. SQLite cannot
+    judge how much of the table a range or a list of statuses selects, so for a
+    province-wide reader (``wide``) it is told that the scope holds nearly every need
+    (``likely``) and kept off the status index (unary ``+``); for a county or a village the
+    region index stays the better path and the sort is small."""
+    status = Need.status.in_(WAITING)
+    if wide and db.session.get_bind().dialect.name == "sqlite":
+        scope, status = func.likely(scope), literal_column("+needs.status").in_(WAITING)
+    return _oldest(scope, status)
 
 
 def _count(condition) -> int:
@@ -43,13 +64,14 @@ def needs_card(user: User) -> Section | None:
     if user.role not in (Role.caseworker, Role.reviewer, Role.oversight):
         return None
     scope = scope_filter(Need, user)
+    wide = len(user_prefix(user) or "") <= PROVINCE_PREFIX
     data: dict = {"role": str(user.role), "today": date.today()}
     if user.role == Role.caseworker:
         data["drafts"] = _count(scope & (Need.status == NeedStatus.draft))
         data["returned"] = list(db.session.scalars(
             select(Need).where(scope, Need.status == NeedStatus.returned)
             .order_by(Need.status_changed_at).limit(SHOWN)))
-        late = limits.overdue(_oldest(scope & Need.status.in_(WAITING)))
+        late = limits.overdue(_oldest_waiting(scope, wide))
     elif user.role == Role.reviewer:
         if services.is_township_reviewer(user):
             mine = Need.status == NeedStatus.submitted
@@ -57,12 +79,12 @@ def needs_card(user: User) -> Section | None:
             mine = or_(Need.status == NeedStatus.reviewed,
                        (Need.status == NeedStatus.submitted)
                        & (func.length(Need.region_code) == 6))
-        waiting = _oldest(scope & mine)
+        waiting = _oldest(scope, mine)
         data["waiting"] = waiting[:SHOWN]
         data["waiting_count"] = _count(scope & mine)
         late = limits.overdue(waiting)
     else:
-        late = limits.overdue(_oldest(scope & Need.status.in_(WAITING)))
+        late = limits.overdue(_oldest_waiting(scope, wide))
     data["overdue"] = late[:SHOWN]
     data["overdue_ids"] = {n.id for n in late}
     data["overdue_count"] = len(late)

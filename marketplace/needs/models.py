@@ -76,6 +76,8 @@ class Need(TimestampMixin, Base):
     __table_args__ = (
         Index("ix_needs_status_county", "status", "county_code"),
         Index("ix_needs_board", "status", "published_at"),
+        # Dashboards list the needs waiting longest first (needs.dashboard, migration 0017).
+        Index("ix_needs_status_changed_at_id", "status_changed_at", "id"),
         # The public board lists published needs by deadline, across the province or in one
         # county: partial indexes on the board's statuses give that order without sorting.
         Index("ix_needs_board_deadline", "deadline", "id",
