@@ -10,7 +10,8 @@
 # (sync, gunicorn's default, as in the README), GTHREADS (threads per worker with
 # WORKER_CLASS=gthread, 1), GUNICORN_ARGS (e.g. --keep-alive=0),
 # COUNTY (433123, 凤凰县), CASEWORKER (caseworker_fenghuang), KIND (funds), PAGE (3),
-# PAGES (which runs: "county province household").
+# PAGES (which runs: "county province household", and "dashboard": the signed-in user's
+# dashboard; CASEWORKER may name any demo account, e.g. oversight_hn).
 # Prints one RESULT line per URL (requests/s, p50/p90/p95/p99) and stops the server on exit.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -85,6 +86,7 @@ for page in $PAGES; do
         province) run "board, province-wide kind filter, page $PAGE" \
                       "$BASE/board?kind=$KIND&page=$PAGE" ;;
         household) run "household page ($CASEWORKER)" "$BASE/households/$HOUSEHOLD" "$COOKIE" ;;
+        dashboard) run "dashboard ($CASEWORKER)" "$BASE/dashboard" "$COOKIE" ;;
         *) echo "unknown page $page" >&2; exit 2 ;;
     esac
 done
