@@ -1,5 +1,6 @@
 """A real ``flask worker`` process: it runs a queued run, and killed mid-run it leaves no
-trace but a run that the next worker marks failed.
+trace but a run that the next worker marks failed; it commits a run's approval, and killed
+mid-approval it allocates nothing and the next worker returns the run to done.
 
 The queue is ``NUANXIN_QUEUE_URL`` when set (``.ci/run`` runs these tests once more against a
 real Redis server), else a temporary SQLite file. The database is the test database, so the
@@ -271,3 +272,112 @@ def test_flask_serve_runs_the_site_and_a_worker_in_one_command(app, demo, worker
         proc.wait(timeout=30)
     with pytest.raises(ProcessLookupError):
         os.kill(worker_pid, 0)
+
+
+# --- approval (commit) as a job in a real worker ----------------------------------------------
+
+def _request_approval(app, copies: int) -> int:
+    """A done run over ``copies`` small pools, approved in all: its job goes to the shared
+    queue when the request's transaction commits."""
+    from marketplace.runs.commit import request_commit
+    from tests.marketplace.runs.run_factories import finished_run
+
+    with app.app_context():
+        set_demo_pool_aside()
+        for _ in range(copies):
+            small_pool()
+        run = finished_run()
+        request_commit(user("oversight_xx"), run, locale="en")
+        db.session.commit()
+        return run.id
+
+
+def _approval_counts(app, run_id: int) -> tuple[int, set[str]]:
+    with app.app_context():
+        return (db.session.scalar(select(func.count(Allocation.id))
+                                  .where(Allocation.run_id == run_id)),
+                set(db.session.scalars(select(RunAssignment.decision)
+                                       .where(RunAssignment.run_id == run_id))))
+
+
+def test_a_worker_process_commits_an_approval(app, demo, workers):
+    run_id = _request_approval(app, copies=1)
+    assert queue.huey.pending_count() == 1
+    workers.start()
+    run = _wait_for(app, run_id, {RunStatus.committed, RunStatus.done}, workers)
+    assert run.status == RunStatus.committed, f"{run.error}\n{workers.log()}"
+    allocations, decisions = _approval_counts(app, run_id)
+    assert allocations == run.summary["commit"]["committed"] > 0
+    assert "proposed" not in decisions
+
+
+class HoldCommit(Hold):
+    """Keeps an approval job from finishing. PostgreSQL: an exclusive lock on
+    ``allocations``, taken before the job starts: the worker claims the approval, then waits
+    to read what is allocated. SQLite: a read transaction taken once the approval is seen
+    claimed: the worker writes the allocations, then cannot commit."""
+
+    def before_start(self) -> None:
+        if self.postgres:
+            self.engine = create_engine(self.url)
+            self.conn = self.engine.connect()
+            self.conn.execute(text("LOCK TABLE allocations IN ACCESS EXCLUSIVE MODE"))
+
+    def once_running(self, run_id: int) -> bool:
+        if self.postgres:
+            return True
+        self.conn = sqlite3.connect(self.url.database, isolation_level=None)
+        self.conn.execute("BEGIN")
+        status = self.conn.execute("SELECT status FROM matching_runs WHERE id = ?",
+                                   (run_id,)).fetchone()[0]
+        if status != RunStatus.committing:
+            self.release()
+            return False
+        return True
+
+
+def _wait_claimed(app, run_id: int, workers: Workers, timeout: float = 60) -> MatchingRun:
+    """Until a worker has taken the approval (heartbeat set) or it ended."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        run = _status(app, run_id)
+        if run.status != RunStatus.committing or run.heartbeat_at is not None:
+            return run
+        time.sleep(0.005)
+    pytest.fail(f"approval of run {run_id} not taken after {timeout}s:\n{workers.log()}")
+
+
+def test_a_worker_killed_mid_approval_allocates_nothing_and_the_run_is_done_again(
+        app, demo, workers):
+    from marketplace.jobs.progress import APPROVAL_INTERRUPTED
+
+    hold = HoldCommit(app)
+    try:
+        for _attempt in range(3):  # SQLite: an approval that ended before it was held: again
+            hold.before_start()
+            run_id = _request_approval(app, copies=10)
+            worker = workers.start()
+            _wait_claimed(app, run_id, workers)
+            if hold.once_running(run_id):
+                break
+            workers.stop_all()
+        else:
+            pytest.fail("the approvals finished before they could be held")
+        time.sleep(1.5)  # the worker goes on until it waits for the held database
+        worker.send_signal(signal.SIGKILL)
+        worker.wait(timeout=10)
+    finally:
+        hold.release()
+
+    run = _status(app, run_id)
+    assert run.status == RunStatus.committing  # nobody finished it...
+    assert _approval_counts(app, run_id) == (0, {"proposed"})  # ...and nothing was kept
+    assert "commit" not in run.summary and run.committed_at is None
+
+    # The next worker to start finds the heartbeat stale and returns the run to done.
+    while (time.time() - run.heartbeat_at.timestamp()) < HEARTBEAT * STALE_INTERVALS + 0.5:
+        time.sleep(0.2)
+    workers.start()
+    run = _wait_for(app, run_id, {RunStatus.done, RunStatus.committed}, workers, timeout=60)
+    assert run.status == RunStatus.done and run.error == APPROVAL_INTERRUPTED
+    assert _approval_counts(app, run_id) == (0, {"proposed"})
