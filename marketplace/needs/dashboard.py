@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import func, literal_column, or_, select
+from sqlalchemy import Row, func, literal_column, or_, select
 
 from marketplace.accounts.models import Role, User
 from marketplace.common.access import scope_filter, user_prefix
@@ -22,15 +22,22 @@ WAITING = [str(s) for s in (NeedStatus.draft, NeedStatus.returned, NeedStatus.su
                             NeedStatus.reviewed, NeedStatus.approved, NeedStatus.published)]
 
 
-def _oldest(scope, status) -> list[Need]:
-    """The SCAN needs in ``scope`` with ``status`` that changed status longest ago (through
-    the index on (status_changed_at, id), migration 0017, when the database sees it pays)."""
-    return list(db.session.scalars(
-        select(Need).where(scope, status).order_by(Need.status_changed_at, Need.id)
+#: What the card shows of a need and what its time limit needs: plain rows, not Need objects
+#: (building 300 ORM objects was a third of the card's time).
+CARD_COLUMNS = (Need.id, Need.region_code, Need.status, Need.status_changed_at, Need.cause,
+                Need.urgency)
+
+
+def _oldest(scope, status) -> list[Row]:
+    """The SCAN needs in ``scope`` with ``status`` that changed status longest ago, as rows
+    of CARD_COLUMNS (through the index on (status_changed_at, id), migration 0017, when the
+    database sees it pays)."""
+    return list(db.session.execute(
+        select(*CARD_COLUMNS).where(scope, status).order_by(Need.status_changed_at, Need.id)
         .limit(SCAN)))
 
 
-def _oldest_waiting(scope, wide: bool) -> list[Need]:
+def _oldest_waiting(scope, wide: bool) -> list[Row]:
     """:func:`_oldest` among the needs still waiting for someone (WAITING).
 
     Walking the age index and stopping at SCAN beats sorting every waiting need of a wide
