@@ -354,8 +354,8 @@ def test_a_worker_killed_mid_approval_allocates_nothing_and_the_run_is_done_agai
     hold = HoldCommit(app)
     try:
         for _attempt in range(3):  # SQLite: an approval that ended before it was held: again
-            hold.before_start()
             run_id = _request_approval(app, copies=10)
+            hold.before_start()  # after the run: its pipeline reads allocations too
             worker = workers.start()
             _wait_claimed(app, run_id, workers)
             if hold.once_running(run_id):
