@@ -19,6 +19,7 @@ STATUS_LABELS = {
     RunStatus.running: _l("Running"),
     RunStatus.done: _l("Ready for review"),
     RunStatus.failed: _l("Failed"),
+    RunStatus.committing: _l("Being approved"),
     RunStatus.committed: _l("Committed"),
     RunStatus.discarded: _l("Discarded"),
 }
@@ -27,6 +28,7 @@ STAGE_LABELS = {
     RunStage.building: _l("Building the problem from open needs and offers"),
     RunStage.solving: _l("Optimising"),
     RunStage.storing: _l("Storing the proposal"),
+    RunStage.committing: _l("Creating the allocations, each re-checked"),
 }
 
 

@@ -17,7 +17,6 @@ import re
 from flask import abort, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from marketplace.accounts.models import Role
@@ -25,15 +24,9 @@ from marketplace.common.access import access
 from marketplace.common.actions import commit_or_flash
 from marketplace.common.forms import ButtonForm
 from marketplace.runs.commit import CommitError, discard_run, request_commit
-from marketplace.runs.forms import STAGE_LABELS, STATUS_LABELS
-from marketplace.runs.models import MatchingRun, RunStage, RunStatus
+from marketplace.runs.models import MatchingRun
 from marketplace.runs.review import line_explanation
 from marketplace.runs.views import bp
-
-# The labels of the approval job's status and stage, for the run page and progress.json.
-# They belong with the others in forms.py (not this module's file to change): set here once.
-STATUS_LABELS.setdefault(RunStatus.committing, _l("Being approved"))
-STAGE_LABELS.setdefault(RunStage.committing, _l("Creating the allocations, each re-checked"))
 
 #: The roles of the run pages (views.OFFICERS); ``commit.may_decide`` narrows them further.
 DECIDERS = (Role.oversight, Role.reviewer)
