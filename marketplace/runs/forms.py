@@ -44,7 +44,7 @@ class RunForm(FlaskForm):
         _l("Coverage slack"), default=Decimal("0.01"), places=3,
         validators=[InputRequired(), NumberRange(min=0, max=1)],
         description=_l("How much coverage (0–1) the optimiser may give up for balance and "
-                       "lower cost: 0.01 keeps within 1% of the best coverage."))
+                       "lower cost: 0.01 keeps within one per cent of the best coverage."))
     balance = BooleanField(_l("Balance between counties"), default=True)
     time_limit_s = IntegerField(
         _l("Time limit (seconds)"), default=30,
