@@ -144,6 +144,10 @@ class Hold:
     running: the worker writes, then cannot commit.
     """
 
+    #: The table locked on PostgreSQL, and the status the run must be in to be held.
+    table = "run_documents"
+    status = RunStatus.running
+
     def __init__(self, app):
         self.url = make_url(app.config["SQLALCHEMY_DATABASE_URI"])
         self.conn = None
@@ -156,7 +160,7 @@ class Hold:
         if self.postgres:
             self.engine = create_engine(self.url)
             self.conn = self.engine.connect()
-            self.conn.execute(text("LOCK TABLE run_documents IN ACCESS EXCLUSIVE MODE"))
+            self.conn.execute(text(f"LOCK TABLE {self.table} IN ACCESS EXCLUSIVE MODE"))
 
     def once_running(self, run_id: int) -> bool:
         """Hold the database; False when the run finished before it could be held."""
@@ -166,7 +170,7 @@ class Hold:
         self.conn.execute("BEGIN")
         status = self.conn.execute("SELECT status FROM matching_runs WHERE id = ?",
                                    (run_id,)).fetchone()[0]
-        if status != RunStatus.running:
+        if status != self.status:
             self.release()
             return False
         return True
@@ -317,23 +321,8 @@ class HoldCommit(Hold):
     to read what is allocated. SQLite: a read transaction taken once the approval is seen
     claimed: the worker writes the allocations, then cannot commit."""
 
-    def before_start(self) -> None:
-        if self.postgres:
-            self.engine = create_engine(self.url)
-            self.conn = self.engine.connect()
-            self.conn.execute(text("LOCK TABLE allocations IN ACCESS EXCLUSIVE MODE"))
-
-    def once_running(self, run_id: int) -> bool:
-        if self.postgres:
-            return True
-        self.conn = sqlite3.connect(self.url.database, isolation_level=None)
-        self.conn.execute("BEGIN")
-        status = self.conn.execute("SELECT status FROM matching_runs WHERE id = ?",
-                                   (run_id,)).fetchone()[0]
-        if status != RunStatus.committing:
-            self.release()
-            return False
-        return True
+    table = "allocations"
+    status = RunStatus.committing
 
 
 def _wait_claimed(app, run_id: int, workers: Workers, timeout: float = 60) -> MatchingRun:
