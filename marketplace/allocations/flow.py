@@ -13,11 +13,12 @@ How the two sources fit one flow:
   (and cancelled while nothing is delivered, ``services.cancel``).
 
 Deliveries: against a pledged or accepted allocation, any number of them (visits, instalments)
-up to the allocated quantity; when the deliveries reach it, the allocation becomes delivered
-(for contract services through ``services.record_contract_consumption``, which consumes the
-contract budget). A form carries a one-time key (``Delivery.form_key``): sending the same form
-twice records one delivery. For funds, the delivery is the payment: a :class:`Payment` record
-(amount, date, channel, reference) is written with it for the disbursement ledger.
+up to the allocated quantity; when the deliveries reach it, the allocation becomes delivered.
+For contract services each delivery consumes the contract budget for the units it delivered
+(``services.record_contract_consumption``, in the same transaction). A form carries a
+one-time key (``Delivery.form_key``): sending the same form twice records one delivery.
+For funds, the delivery is the payment: a :class:`Payment` record (amount, date, channel,
+reference) is written with it for the disbursement ledger.
 """
 
 from __future__ import annotations
@@ -219,12 +220,15 @@ def record_delivery(actor: User, allocation: Allocation, data: DeliveryInput,
     """Record one delivery (or visit, or payment) against a pledged or accepted allocation.
 
     Idempotent: a ``form_key`` already used returns the delivery it recorded (``new`` False).
-    When the deliveries reach the allocated quantity the allocation becomes delivered
-    (contract services consume their budget then). Notifies the county's caseworkers.
+    When the deliveries reach the allocated quantity the allocation becomes delivered. For a
+    contract service the delivery consumes unit price × quantity of the contract budget at
+    once. Notifies the county's caseworkers. May flush the delivery before refusing it (the
+    contract budget check): the caller rolls back on AllocationError.
 
     Raises:
         AllocationError: another organisation, wrong state, a date in the future, a quantity
-            not above zero or above what remains to deliver, or (funds) no known channel.
+            not above zero or above what remains to deliver, (funds) no known channel, or
+            (contract services) the contract budget would be exceeded.
     """
     _check_provider(actor, allocation)
     today = today or date.today()
@@ -268,18 +272,17 @@ def record_delivery(actor: User, allocation: Allocation, data: DeliveryInput,
     record_event(actor, "delivery.record", delivery,
                  after={"allocation_id": allocation.id, "quantity": str(quantity),
                         "delivered_on": data.delivered_on.isoformat()})
+    if offer.contract_line_id is not None:
+        record_contract_consumption(actor, delivery)
     if offer.kind == LineKind.funds:
         record_payment(actor, delivery, data.channel, data.reference)
     if delivered + quantity == allocation.quantity:
-        _mark_delivered(actor, allocation, offer)
+        _mark_delivered(actor, allocation)
     delivery_to_confirm(delivery)
     return Recorded(delivery, True)
 
 
-def _mark_delivered(actor: User, allocation: Allocation, offer: Offer) -> None:
-    if offer.contract_line_id is not None:
-        record_contract_consumption(actor, allocation, allocation.quantity)
-        return
+def _mark_delivered(actor: User, allocation: Allocation) -> None:
     before = allocation.status.value
     allocation.status = AllocationStatus.delivered
     db.session.flush()
@@ -292,7 +295,7 @@ def close_short(actor: User, allocation: Allocation) -> Allocation:
     service needed fewer visits, fewer items were handed over).
 
     The allocation becomes delivered at the delivered quantity; the rest returns to the offer
-    (and, for contract services, to the budget: ``record_contract_consumption``) and the need
+    (and, for contract services, to the budget: the deliveries consumed it already) and the need
     line goes back on the board for what is still missing. If the caseworker has already
     confirmed every delivery, the allocation is confirmed at once.
 
@@ -310,17 +313,13 @@ def close_short(actor: User, allocation: Allocation) -> Allocation:
     if delivered <= 0:
         raise AllocationError(str(_l("Nothing was delivered yet: cancel the allocation "
                                      "instead.")))
-    offer = db.session.get(Offer, allocation.offer_id)
-    if offer.contract_line_id is not None:
-        record_contract_consumption(actor, allocation, delivered)
-    else:
-        before = {"status": allocation.status.value, "quantity": str(allocation.quantity)}
-        allocation.quantity = delivered
-        allocation.status = AllocationStatus.delivered
-        db.session.flush()
-        record_event(actor, "allocation.deliver", allocation, before=before,
-                     after={"status": "delivered", "quantity": str(delivered)},
-                     note="closed short")
+    before = {"status": allocation.status.value, "quantity": str(allocation.quantity)}
+    allocation.quantity = delivered
+    allocation.status = AllocationStatus.delivered
+    db.session.flush()
+    record_event(actor, "allocation.deliver", allocation, before=before,
+                 after={"status": "delivered", "quantity": str(delivered)},
+                 note="closed short")
     _confirm_allocation(actor, allocation)
     _refresh_needs(actor, [allocation.need_line_id])
     return allocation

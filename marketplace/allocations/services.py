@@ -2,7 +2,8 @@
 
 Everything "remaining" is computed from the allocations, never stored: remaining capacity of an
 offer = capacity − Σ committing allocations; remaining need of a line = quantity − Σ committing
-allocations; contract budget committed = Σ committing allocations × contract unit price.
+allocations; contract budget committed = Σ committing allocations × contract unit price;
+contract budget consumed = Σ recorded deliveries × contract unit price (a part of committed).
 Writers lock the rows they check (``with_for_update``: real on PostgreSQL) so two concurrent
 pledges cannot both take the last unit or the last yuan of a budget.
 """
@@ -19,7 +20,6 @@ from sqlalchemy import func, select
 from marketplace.accounts.models import Organization, Role, User
 from marketplace.allocations.models import (
     COMMITTING,
-    DELIVERED,
     OPEN,
     WAITING,
     Allocation,
@@ -77,27 +77,35 @@ def open_allocation_count(offer: Offer) -> int:
 
 
 def contract_figures(contract_ids: Iterable[int]) -> dict[int, tuple[Decimal, Decimal]]:
-    """Per contract: (budget committed, budget delivered) in CNY, from its offers' allocations.
+    """Per contract: (budget committed, budget consumed by deliveries) in CNY.
 
-    Committed counts every allocation that holds capacity (delivered ones included); delivered
-    counts the delivered and confirmed ones only.
+    Committed = Σ quantity × contract unit price over the allocations that hold capacity
+    (delivered ones included): what the remaining budget, pledges and matching runs see.
+    Consumed = Σ quantity × contract unit price over the recorded deliveries, visit by visit.
+    A delivery never exceeds its allocation (``flow.record_delivery``) and an allocation with
+    deliveries is never released, so consumed is a part of committed, never added to it.
     """
     ids = list(set(contract_ids))
     if not ids:
         return {}
-    amount = Allocation.quantity * ContractLine.unit_price
-    base = (select(ContractLine.contract_id, func.coalesce(func.sum(amount), 0))
-            .join(Offer, Offer.contract_line_id == ContractLine.id)
-            .join(Allocation, Allocation.offer_id == Offer.id)
-            .where(ContractLine.contract_id.in_(ids))
-            .group_by(ContractLine.contract_id))
     committed = dict(db.session.execute(
-        base.where(Allocation.status.in_(list(COMMITTING)))).all())
-    delivered = dict(db.session.execute(
-        base.where(Allocation.status.in_(list(DELIVERED)))).all())
+        select(ContractLine.contract_id,
+               func.coalesce(func.sum(Allocation.quantity * ContractLine.unit_price), 0))
+        .join(Offer, Offer.contract_line_id == ContractLine.id)
+        .join(Allocation, Allocation.offer_id == Offer.id)
+        .where(ContractLine.contract_id.in_(ids), Allocation.status.in_(list(COMMITTING)))
+        .group_by(ContractLine.contract_id)).all())
+    consumed = dict(db.session.execute(
+        select(ContractLine.contract_id,
+               func.coalesce(func.sum(Delivery.quantity * ContractLine.unit_price), 0))
+        .join(Offer, Offer.contract_line_id == ContractLine.id)
+        .join(Allocation, Allocation.offer_id == Offer.id)
+        .join(Delivery, Delivery.allocation_id == Allocation.id)
+        .where(ContractLine.contract_id.in_(ids))
+        .group_by(ContractLine.contract_id)).all())
     cents = Decimal("0.01")  # PostgreSQL returns products with four decimals
     return {i: (Decimal(committed.get(i, 0)).quantize(cents),
-                Decimal(delivered.get(i, 0)).quantize(cents)) for i in ids}
+                Decimal(consumed.get(i, 0)).quantize(cents)) for i in ids}
 
 
 def offer_serves_region(offer: Offer, region_code: str | None) -> bool:
@@ -240,44 +248,35 @@ def cancel(actor: User, allocation: Allocation, note: str = "") -> None:
     refresh_match_status(actor, db.session.get(NeedLine, allocation.need_line_id).need)
 
 
-def record_contract_consumption(actor: User | None, allocation: Allocation,
-                                quantity: Decimal | None = None) -> Decimal:
-    """Record that ``quantity`` units of a contract-backed allocation were delivered.
+def record_contract_consumption(actor: User | None, delivery: Delivery) -> Decimal:
+    """The units of one recorded delivery of a contract service consume the contract budget:
+    unit price × delivered quantity, in CNY (returned). Called by ``flow.record_delivery`` in
+    the same transaction, after the delivery is flushed: the consumption *is* the delivery
+    row (``contract_figures`` sums them), so the two cannot come apart.
 
-    The delivered units consume the contract budget for good; a partial delivery lowers the
-    allocation to what was delivered (the rest returns to the offer and the budget). Returns the
-    cost in CNY. Locks the contract row, so the budget can never be exceeded.
+    Locks the contract row first, so concurrent deliveries against one contract are counted
+    one after the other and the consumed total can never pass the budget.
 
     Raises:
-        AllocationError: not a contract allocation, wrong state, or the quantity is not within
-            what was allocated.
+        AllocationError: the delivery's allocation is not paid from a contract, or the
+            delivery would take the consumed total above the budget (the caller rolls back).
     """
+    allocation = db.session.get(Allocation, delivery.allocation_id)
     offer = db.session.get(Offer, allocation.offer_id)
     if offer.contract_line_id is None:
         raise AllocationError(str(_l("This allocation is not paid from a contract.")))
     line = db.session.get(ContractLine, offer.contract_line_id)
     contract = _lock(Contract, line.contract_id)
-    allocation = _lock(Allocation, allocation.id)
-    if allocation.status not in (AllocationStatus.pledged, AllocationStatus.proposed,
-                                 AllocationStatus.accepted):
-        raise AllocationError(str(_l("Only allocations in progress can be delivered.")))
-    quantity = allocation.quantity if quantity is None else Decimal(quantity)
-    if quantity <= 0 or quantity > allocation.quantity:
-        raise AllocationError(str(_l("The delivered quantity must be above zero and at most "
-                                     "the allocated quantity.")))
-    committed, _delivered = contract_figures([contract.id])[contract.id]
-    # Committed already includes this allocation; lowering it can only free budget.
-    if committed > contract.budget:
-        raise AllocationError(str(_l("The contract budget is exhausted.")))
-    before = {"status": allocation.status.value, "quantity": str(allocation.quantity)}
-    allocation.quantity = quantity
-    allocation.status = AllocationStatus.delivered
-    db.session.flush()
-    cost = quantity * line.unit_price
-    record_event(actor, "allocation.deliver", allocation, before=before,
-                 after={"status": "delivered", "quantity": str(quantity), "cost": str(cost)})
-    record_event(actor, "contract.consume", contract, after={"cost": str(cost),
-                                                            "allocation_id": allocation.id})
+    cost = (delivery.quantity * line.unit_price).quantize(Decimal("0.01"))
+    _committed, consumed = contract_figures([contract.id])[contract.id]  # includes this one
+    if consumed > contract.budget:
+        left = max(contract.budget - (consumed - cost), ZERO)
+        raise AllocationError(str(_l(
+            "This delivery would exceed the contract budget: %(left)s CNY remain, it costs "
+            "%(cost)s CNY.", left=f"{left:.2f}", cost=f"{cost:.2f}")))
+    record_event(actor, "contract.consume", contract,
+                 after={"cost": str(cost), "delivery_id": delivery.id,
+                        "allocation_id": allocation.id, "consumed": str(consumed)})
     return cost
 
 

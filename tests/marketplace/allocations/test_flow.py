@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from marketplace.accounts.models import User
 from marketplace.allocations.flow import (
@@ -28,6 +28,7 @@ from marketplace.allocations.services import (
 )
 from marketplace.audit.services import events_for
 from marketplace.catalog.vocab import LineKind
+from marketplace.contracts.models import Contract
 from marketplace.contracts.services import budget_use, contract_offers
 from marketplace.extensions import db
 from marketplace.needs.models import LineStatus, NeedStatus
@@ -216,18 +217,50 @@ def test_a_pledge_is_delivered_directly(app, demo):
         assert allocation.status == AllocationStatus.delivered
 
 
-def test_contract_services_consume_the_budget_when_delivered(app, demo):
+def test_contract_services_consume_the_budget_visit_by_visit(app, demo):
     with en(app):
         contract = active_contract()  # home care at 50 CNY an hour
         home = contract_offers(contract)[0]
         actor = user("volunteer_staff")
         allocation = pledge(actor, home, make_line(quantity="6"), Decimal("6"))
-        record_delivery(actor, allocation, DeliveryInput(TODAY, Decimal("2"), "two hours"))
-        assert budget_use([contract])[contract.id].delivered == 0
-        record_delivery(actor, allocation, DeliveryInput(TODAY, Decimal("4"), "four hours"))
+        assert budget_use([contract])[contract.id].committed == Decimal("300")
+        first = record_delivery(actor, allocation, DeliveryInput(TODAY, Decimal("2"), "2 h"))
+        use = budget_use([contract])[contract.id]
+        # The visit consumed 2 × 50 at once; committed is unchanged (consumed is part of it).
+        assert (use.delivered, use.committed, use.remaining) == (
+            Decimal("100"), Decimal("300"), Decimal("9700"))
+        assert allocation.status == AllocationStatus.pledged
+        second = record_delivery(actor, allocation,
+                                 DeliveryInput(TODAY, Decimal("4"), "4 h"))
         assert allocation.status == AllocationStatus.delivered
-        assert budget_use([contract])[contract.id].delivered == Decimal("300")
-        assert "contract.consume" in [e.action for e in events_for("contracts", contract.id)]
+        use = budget_use([contract])[contract.id]
+        assert (use.delivered, use.committed) == (Decimal("300"), Decimal("300"))
+        consumed = [e.after for e in events_for("contracts", contract.id)
+                    if e.action == "contract.consume"]
+        assert sorted((c["delivery_id"], c["cost"]) for c in consumed) == [
+            (first.delivery.id, "100.00"), (second.delivery.id, "200.00")]
+
+
+def test_a_delivery_beyond_the_contract_budget_is_refused_with_nothing_written(app, demo):
+    with en(app):
+        contract = active_contract()  # home care at 50 CNY an hour
+        home = contract_offers(contract)[0]
+        actor = user("volunteer_staff")
+        allocation = pledge(actor, home, make_line(quantity="6"), Decimal("6"))
+        record_delivery(actor, allocation, DeliveryInput(TODAY, Decimal("2")))
+        # Pledges and runs keep committed within the budget, so only a budget lowered behind
+        # the site's back reaches this guard: 150 CNY, of which 100 are consumed.
+        db.session.execute(update(Contract).where(Contract.id == contract.id)
+                           .values(budget=Decimal("150")))
+        db.session.commit()
+        with pytest.raises(AllocationError, match="exceed the contract budget: 50.00 CNY "
+                                                  "remain, it costs 100.00 CNY"):
+            record_delivery(actor, allocation, DeliveryInput(TODAY, Decimal("2")))
+        db.session.rollback()
+        assert db.session.scalar(select(func.count(Delivery.id))) == 1
+        assert budget_use([contract])[contract.id].delivered == Decimal("100")
+        record_delivery(actor, allocation, DeliveryInput(TODAY, Decimal("1")))  # 50: fits
+        assert budget_use([contract])[contract.id].delivered == Decimal("150")
 
 
 def test_funds_deliveries_are_payments(app, demo):

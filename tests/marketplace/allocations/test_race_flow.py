@@ -1,5 +1,6 @@
 """Two real database sessions at once: the same delivery form twice, two deliveries for the
-last units, two caseworkers confirming a need's last two deliveries.
+last units, two deliveries for the last yuan of a contract budget, two caseworkers confirming
+a need's last two deliveries.
 
 Runs on PostgreSQL only (``with_for_update`` is a no-op on SQLite); CI sets DATABASE_URL.
 """
@@ -13,19 +14,23 @@ from collections.abc import Callable
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from marketplace.allocations import confirm as confirm_module
 from marketplace.allocations import flow as flow_module
+from marketplace.allocations import services as services_module
 from marketplace.allocations.confirm import confirm_delivery
 from marketplace.allocations.flow import DeliveryInput, record_delivery
 from marketplace.allocations.models import Allocation, Delivery
 from marketplace.allocations.services import AllocationError, pledge
+from marketplace.contracts.models import Contract
+from marketplace.contracts.services import budget_use, contract_offers
 from marketplace.extensions import db
 from marketplace.needs.models import Need, NeedLine, NeedStatus
 from marketplace.needs.services import refresh_match_status
 from tests.marketplace.allocations.factories import (
     TODAY,
+    active_contract,
     make_line,
     offer,
     service_data,
@@ -113,6 +118,36 @@ def test_two_deliveries_for_the_last_units(app, demo, monkeypatch):
     refused = next(o for o in outcomes if o != "ok")
     assert "2.00" in refused and "3.00" in refused, outcomes  # left, delivered (any language)
     assert _deliveries(app) == [Decimal("3")]
+
+
+def test_two_deliveries_for_the_last_yuan_of_a_contract_budget(app, demo, monkeypatch):
+    with app.app_context():
+        contract = active_contract()  # home care at 50 CNY an hour
+        home = contract_offers(contract)[0]
+        actor = user("volunteer_staff")
+        ids = [pledge(actor, home, make_line(quantity="2"), Decimal("2")).id for _ in range(2)]
+        # Only a budget lowered behind the site's back can be short (pledges keep committed
+        # within it): 150 CNY leave room for one 2-hour visit (100 CNY), not two.
+        db.session.execute(update(Contract).where(Contract.id == contract.id)
+                           .values(budget=Decimal("150")))
+        db.session.commit()
+        contract_id = contract.id
+    _slow(monkeypatch, services_module, "contract_figures")
+
+    def deliver(allocation_id):
+        def action():
+            record_delivery(user("volunteer_staff"), db.session.get(Allocation, allocation_id),
+                            DeliveryInput(TODAY, Decimal("2")))
+        return action
+
+    outcomes = _race(app, [deliver(i) for i in ids])
+    assert sorted(outcomes, key=lambda o: o != "ok")[0] == "ok" and outcomes.count("ok") == 1
+    refused = next(o for o in outcomes if o != "ok")
+    assert "50.00" in refused and "100.00" in refused, outcomes  # left, cost (any language)
+    assert _deliveries(app) == [Decimal("2")]
+    with app.app_context():
+        assert budget_use([db.session.get(Contract, contract_id)])[contract_id].delivered \
+            == Decimal("100")
 
 
 def test_two_caseworkers_confirm_the_last_two_deliveries(app, demo, monkeypatch):

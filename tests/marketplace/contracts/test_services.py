@@ -8,6 +8,7 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import func, select
 
+from marketplace.allocations.flow import DeliveryInput, close_short, record_delivery
 from marketplace.allocations.models import AllocationStatus
 from marketplace.allocations.services import (
     AllocationError,
@@ -182,9 +183,13 @@ def test_budget_committed_delivered_remaining_and_warning(app, demo):
         assert (use.committed, use.delivered, use.remaining) == (
             Decimal("7000"), Decimal("0"), Decimal("3000"))
         assert use.percent == 70 and not use.warn
-        # Delivering 50 of the 60 hours: 2 500 delivered, the other 10 hours return.
-        cost = record_contract_consumption(actor, first, Decimal("50"))
-        assert cost == Decimal("2500")
+        # Two visits, 20 + 30 hours: each consumes 50 CNY an hour at once; still committed.
+        record_delivery(actor, first, DeliveryInput(TODAY, Decimal("20")))
+        record_delivery(actor, first, DeliveryInput(TODAY, Decimal("30")))
+        use = budget_use([contract])[contract.id]
+        assert (use.committed, use.delivered) == (Decimal("7000"), Decimal("2500"))
+        # Finishing at the 50 hours delivered: the other 10 hours (500 CNY) return.
+        close_short(actor, first)
         assert first.status == AllocationStatus.delivered and first.quantity == Decimal("50")
         use = budget_use([contract])[contract.id]
         assert (use.committed, use.delivered) == (Decimal("6500"), Decimal("2500"))
@@ -192,17 +197,20 @@ def test_budget_committed_delivered_remaining_and_warning(app, demo):
         pledge(actor, home, make_line(quantity="50"), Decimal("50"))  # 2 500 more
         use = budget_use([contract])[contract.id]
         assert use.committed == Decimal("9000") and use.warn  # 90 %: warn before overspending
-        with pytest.raises(AllocationError, match="Only allocations in progress"):
-            record_contract_consumption(actor, first, Decimal("1"))  # already delivered
+        with pytest.raises(AllocationError, match="not open for deliveries"):
+            record_delivery(actor, first, DeliveryInput(TODAY, Decimal("1")))  # finished
+        assert budget_use([contract])[contract.id].delivered == Decimal("2500")
 
 
 def test_consumption_only_for_contract_allocations(app, demo):
     from tests.marketplace.allocations.factories import offer, service_data
     with en(app):
         own = offer("provider_staff", service_data())
-        allocation = pledge(user("provider_staff"), own, make_line(quantity="5"), Decimal("5"))
+        actor = user("provider_staff")
+        allocation = pledge(actor, own, make_line(quantity="5"), Decimal("5"))
+        recorded = record_delivery(actor, allocation, DeliveryInput(TODAY, Decimal("5")))
         with pytest.raises(AllocationError, match="not paid from a contract"):
-            record_contract_consumption(None, allocation)
+            record_contract_consumption(None, recorded.delivery)
 
 
 def test_totals_over_filtered_contracts(app, demo):
