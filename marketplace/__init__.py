@@ -8,9 +8,10 @@ import pkgutil
 from pathlib import Path
 
 from flask import Flask
+from sqlalchemy.orm import Session
 
 from marketplace.cli import register_cli
-from marketplace.common import readonly
+from marketplace.common import cache, readonly
 from marketplace.common.web import init_web, select_locale
 from marketplace.config import build_config
 from marketplace.extensions import babel, bootstrap, csrf, db, login_manager, migrate
@@ -31,6 +32,7 @@ def create_app(config: dict | None = None) -> Flask:
     db.init_app(app)
     with app.app_context():
         readonly.install(db.engine)
+    cache.listen_for_writes(Session)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"))
     csrf.init_app(app)
     bootstrap.init_app(app)

@@ -23,12 +23,13 @@ from marketplace.accounts.forms import (
 from marketplace.accounts.models import Organization, OrgStatus, OrgType, Role
 from marketplace.accounts.profile_rules import ProfileError, ProfileFacts
 from marketplace.accounts.views import bp
+from marketplace.allocations.confirm import ratings
 from marketplace.audit.services import events_for
 from marketplace.catalog.editing import GOODS_UNITS
 from marketplace.catalog.vocab import CATEGORIES, KIND_LABELS, QUALIFICATIONS, SERVICE_UNITS
 from marketplace.common.access import PUBLIC, access
 from marketplace.common.actions import commit_or_flash
-from marketplace.common.ui import Section, dashboard_section, register_nav
+from marketplace.common.ui import Section, area_figures, dashboard_section, register_nav
 from marketplace.regions.models import RegionLevel
 from marketplace.regions.services import region_choices
 
@@ -196,6 +197,8 @@ def public_organization(org: Organization):
         abort(404)
     return render_template("organizations/public_organization.html", org=org,
                            facts=ProfileFacts.of(org), report=transparency.report_for(org),
+                           # Average and count only: no household, note or delivery is shown.
+                           rating=ratings([org.id]).get(org.id),
                            offer_kind_labels=KIND_LABELS, purpose_labels=CATEGORIES,
                            unit_label=unit_label)
 
@@ -214,7 +217,8 @@ def waiting_changes_card(user) -> Section | None:
     """Oversight officers: organisations whose profile changes wait for review."""
     if user.role != Role.oversight:
         return None
-    count = organizations.count_waiting_changes(user)
+    count = area_figures("profile-changes", user,
+                         lambda: organizations.count_waiting_changes(user))
     if not count:
         return None
     return Section(template="organizations/_dashboard.html", data={"count": count}, order=15)

@@ -18,7 +18,7 @@ from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
 from marketplace.extensions import db
 
@@ -31,6 +31,7 @@ def clear_all() -> None:
     """Forget every cached value (tests empty the tables between tests)."""
     for cache in list(_instances):
         cache.clear()
+    clear_area_figures()
 
 
 def table_version(updated_at, *conditions) -> tuple:
@@ -98,3 +99,79 @@ class VersionedCache(Generic[T]):
         with self._lock:
             self._entry = entry
         return entry
+
+
+class AreaFigures:
+    """Figures about a whole area (counts, oldest items, budget use) kept for ``ttl`` seconds.
+
+    An oversight officer's dashboard summarises a county, a prefecture or the whole province;
+    building it reads thousands of rows, and the figures are the same for every officer of the
+    area. They are kept per key (the card and the area) in the process for ``ttl`` seconds and
+    dropped at once when this process commits a change (:func:`listen_for_writes`), so an
+    officer who acts sees the result on the next page; another server process shows it within
+    ``ttl`` seconds. Values must be plain data (no ORM objects: they outlive the session) and
+    must not be changed after they are built.
+    """
+
+    def __init__(self, ttl: float = 10.0, max_entries: int = 512):
+        self.ttl = ttl
+        self.max_entries = max_entries
+        self._entries: dict[Hashable, tuple[float, float, Any]] = {}
+        self._lock = threading.Lock()
+        _area_figures.add(self)
+
+    def get(self, key: Hashable, build: Callable[[], T]) -> tuple[T, float]:
+        """``build()``'s value for ``key`` and the wall-clock time it was built at."""
+        now = time.monotonic()
+        entry = self._entries.get(key)
+        if entry is not None and now - entry[0] < self.ttl:
+            return entry[2], entry[1]
+        value, built_at = build(), time.time()
+        with self._lock:
+            if len(self._entries) >= self.max_entries:
+                self._entries.clear()
+            self._entries[key] = (now, built_at, value)
+        return value, built_at
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+
+
+_area_figures: weakref.WeakSet[AreaFigures] = weakref.WeakSet()
+_WROTE = "nuanxin.wrote"
+
+
+def clear_area_figures() -> None:
+    """Drop every :class:`AreaFigures` value of this process."""
+    for figures in list(_area_figures):
+        figures.clear()
+
+
+def listen_for_writes(session_class: type) -> None:
+    """Drop the area figures when a session of ``session_class`` commits a change: a flush, or
+    an ORM INSERT/UPDATE/DELETE statement (bulk updates do not flush)."""
+    if event.contains(session_class, "after_commit", _after_commit):
+        return
+    event.listen(session_class, "after_flush", _mark_flush)
+    event.listen(session_class, "do_orm_execute", _mark_statement)
+    event.listen(session_class, "after_commit", _after_commit)
+    event.listen(session_class, "after_rollback", _forget)
+
+
+def _mark_flush(session, flush_context) -> None:
+    session.info[_WROTE] = True
+
+
+def _mark_statement(state) -> None:
+    if state.is_insert or state.is_update or state.is_delete:
+        state.session.info[_WROTE] = True
+
+
+def _after_commit(session) -> None:
+    if session.info.pop(_WROTE, False):
+        clear_area_figures()
+
+
+def _forget(session) -> None:
+    session.info.pop(_WROTE, None)

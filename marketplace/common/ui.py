@@ -9,9 +9,16 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from datetime import UTC, datetime
+from typing import Any, TypeVar
 
+from flask import g
 from flask_login import current_user
+
+from marketplace.common.access import user_prefix
+from marketplace.common.cache import AreaFigures
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -63,3 +70,20 @@ def dashboard_section(fn: Callable[[Any], Section | None]) -> Callable[[Any], Se
 def dashboard_sections(user: Any) -> list[Section]:
     sections = [section for fn in _SECTIONS if (section := fn(user)) is not None]
     return sorted(sections, key=lambda s: s.order)
+
+
+#: Officers' cards summarise their whole area; the figures are shared by every officer of the
+#: area and kept for a few seconds (an oversight dashboard read by many officers at once, or
+#: reloaded while a matching run loads the database, must not rebuild them on every request).
+AREA_FIGURES = AreaFigures(ttl=10.0)
+
+
+def area_figures(card: str, user: Any, build: Callable[[], T]) -> T:
+    """``build()``, the figures of ``card`` for ``user``'s area, shared by every user with the
+    same role and area for up to ``AREA_FIGURES.ttl`` seconds. ``build`` must return plain data.
+    The time the oldest figures on the page were built is kept in ``g.figures_as_of``."""
+    value, built_at = AREA_FIGURES.get((card, str(user.role), user_prefix(user)), build)
+    as_of = datetime.fromtimestamp(built_at, UTC)
+    if getattr(g, "figures_as_of", None) is None or as_of < g.figures_as_of:
+        g.figures_as_of = as_of
+    return value

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
+from sqlalchemy.orm import joinedload
 from wtforms import SelectChoice
 
 from marketplace.accounts.models import Role, User
@@ -14,7 +17,7 @@ from marketplace.catalog.services import active_service_types
 from marketplace.common.access import access, user_prefix
 from marketplace.common.actions import commit_or_flash
 from marketplace.common.forms import choices
-from marketplace.common.ui import Section, dashboard_section, register_nav
+from marketplace.common.ui import Section, area_figures, dashboard_section, register_nav
 from marketplace.contracts import services
 from marketplace.contracts.forms import (
     ACTION_LABELS,
@@ -182,11 +185,25 @@ def officer_card(user: User) -> Section | None:
     """Oversight: active contracts of the region and their budget use, warnings first."""
     if user.role not in OFFICERS:
         return None
-    contracts = list(db.session.scalars(
-        services.active_contracts_query(user).limit(20)))
+    contracts = area_figures("contracts", user, lambda: _budget_lines(user))
     if not contracts:
         return None
+    return Section(template="contracts/_dashboard.html", order=40, data={"contracts": contracts})
+
+
+class BudgetLine(NamedTuple):
+    """One active contract on the officers' card (plain data: the card is shared)."""
+
+    id: int
+    title: str
+    provider: str
+    use: services.BudgetUse
+
+
+def _budget_lines(user: User) -> list[BudgetLine]:
+    """Up to 20 active contracts of ``user``'s region, the most used budget first."""
+    contracts = list(db.session.scalars(
+        services.active_contracts_query(user).options(joinedload(Contract.provider)).limit(20)))
     use = services.budget_use(contracts)
-    contracts.sort(key=lambda c: use[c.id].share, reverse=True)
-    return Section(template="contracts/_dashboard.html", order=40,
-                   data={"contracts": contracts, "budget": use})
+    lines = [BudgetLine(c.id, c.title, c.provider.name, use[c.id]) for c in contracts]
+    return sorted(lines, key=lambda line: line.use.share, reverse=True)

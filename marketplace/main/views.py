@@ -8,8 +8,10 @@ from flask_login import current_user
 from marketplace.accounts.models import Role
 from marketplace.common.access import PUBLIC, access
 from marketplace.common.forms import ButtonForm
+from marketplace.common.ui import AREA_FIGURES
 from marketplace.extensions import db
 from marketplace.main.services import dashboard_for
+from marketplace.regions.directory import places
 
 bp = Blueprint("main", __name__)
 
@@ -25,7 +27,8 @@ def index():
 @bp.get("/dashboard")
 @access(*Role)
 def dashboard():
-    return render_template("main/dashboard.html", board=dashboard_for(current_user))
+    return render_template("main/dashboard.html", board=dashboard_for(current_user),
+                           places=places(), figures_ttl=int(AREA_FIGURES.ttl))
 
 
 @bp.post("/language/<code>")

@@ -3,15 +3,26 @@
 from __future__ import annotations
 
 from datetime import date
+from decimal import Decimal
+from typing import NamedTuple
 
 from sqlalchemy import Row, func, literal_column, or_, select
 
 from marketplace.accounts.models import Role, User
 from marketplace.common.access import scope_filter, user_prefix
-from marketplace.common.ui import Section, dashboard_section
+from marketplace.common.ui import Section, area_figures, dashboard_section
 from marketplace.extensions import db
 from marketplace.needs import emergency, limits, services
 from marketplace.needs.models import Need, NeedStatus
+
+
+class Advance(NamedTuple):
+    """An emergency advance awaiting confirmation, as the card shows it."""
+
+    need_id: int
+    amount: Decimal
+    confirm_by: date
+
 
 #: How many of the oldest waiting needs are checked against their limits for a card.
 SCAN = 300
@@ -91,9 +102,21 @@ def needs_card(user: User) -> Section | None:
         data["waiting_count"] = _count(scope & mine)
         late = limits.overdue(waiting)
     else:
-        late = limits.overdue(_oldest_waiting(scope, wide))
-    data["overdue"] = late[:SHOWN]
-    data["overdue_ids"] = {n.id for n in late}
-    data["overdue_count"] = len(late)
+        data.update(area_figures("needs", user, lambda: _area(user, scope, wide)))
+        return Section(template="needs/_dashboard.html", data=data, order=30)
+    data.update(_overdue(late))
     data["grants"] = _grants(user)
     return Section(template="needs/_dashboard.html", data=data, order=30)
+
+
+def _overdue(late: list) -> dict:
+    return {"overdue": late[:SHOWN], "overdue_ids": frozenset(n.id for n in late),
+            "overdue_count": len(late)}
+
+
+def _area(user: User, scope, wide: bool) -> dict:
+    """An oversight officer's card: the area's overdue needs and unconfirmed advances, as plain
+    data shared by the area's officers (:func:`marketplace.common.ui.area_figures`)."""
+    figures = _overdue(limits.overdue(_oldest_waiting(scope, wide)))
+    figures["grants"] = [Advance(g.need_id, g.amount, g.confirm_by) for g in _grants(user)]
+    return figures
