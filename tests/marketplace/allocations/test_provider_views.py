@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -93,9 +93,28 @@ def test_inbox_lists_waiting_with_deadline_and_overdue(app, login):
     assert f'data-testid="overdue-{late}"' in page and f'data-testid="accept-{late}"' not in page
     assert f'data-testid="overdue-{waiting}"' not in page
     assert f'data-testid="deliver-{pledged}"' in page
-    assert "UTC" in page
     other = login("volunteer_staff").get("/allocations", headers=EN).get_data(as_text=True)
     assert f"waiting-{waiting}" not in other and "No assignments are waiting" in other
+
+
+def test_answer_by_is_shown_in_china_time(app, login):
+    allocation_id = _proposed(app)
+    with app.app_context():  # 18:30 UTC on 15 January is 02:30 on the 16th in Beijing
+        db.session.get(Allocation, allocation_id).respond_by = datetime(2030, 1, 15, 18, 30,
+                                                                        tzinfo=UTC)
+        db.session.commit()
+    client = login("provider_staff")
+
+    def deadline(headers) -> str:
+        page = client.get("/allocations", headers=headers).get_data(as_text=True)
+        row = page[page.index(f'data-testid="waiting-{allocation_id}"'):]
+        return row[:row.index("</tr>")]
+
+    english = deadline(EN)
+    assert "1/16/30, 2:30\u202fAM" in english  # the site's |datetime filter, CLDR short
+    assert "18:30" not in english and "UTC" not in english
+    chinese = deadline({"Accept-Language": "zh-CN"})
+    assert "2030/1/16 02:30" in chinese
 
 
 def test_accept_once(app, login):
