@@ -19,10 +19,12 @@ POT="$TRANSLATIONS/messages.pot"
 LOCALES=(zh_Hans_CN en)
 
 extract() {
-    # _l is our alias for lazy_gettext; _ and gettext are Babel defaults.
+    # _l is our alias for lazy_gettext; _, gettext, ngettext, pgettext and npgettext (in
+    # Python and in templates) are Babel defaults; lazy_pgettext carries a context (1c) like
+    # pgettext: one English word with two meanings gets two Chinese translations.
     # File-only locations keep diffs small when code moves.
     "$PYBABEL" extract -F babel.cfg \
-        -k _l -k lazy_gettext -k _nl:1,2 -k lazy_ngettext:1,2 \
+        -k _l -k lazy_gettext -k _nl:1,2 -k lazy_ngettext:1,2 -k lazy_pgettext:1c,2 \
         -c Translators: --add-location=file --sort-by-file \
         --ignore-dirs='.* ._ __pycache__ instance' \
         --project=Nuanxin --copyright-holder="Nuanxin developers" \

@@ -9,7 +9,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from marketplace.accounts.models import Role
-from marketplace.catalog import editing
+from marketplace.catalog import editing, units
 from marketplace.catalog.forms import ActiveForm, GoodsItemForm, ServiceTypeForm
 from marketplace.catalog.models import GoodsItem, ServiceType
 from marketplace.catalog.vocab import CATEGORIES, QUALIFICATIONS, SERVICE_UNITS
@@ -24,9 +24,22 @@ bp = Blueprint("catalog", __name__)
 
 @bp.app_template_filter("unit")
 def unit_label(code: str | None) -> str:
-    """A unit code (``kg``, ``hour``…) in the reader's language; unknown codes as they are."""
-    label = SERVICE_UNITS.get(code or "") or editing.GOODS_UNITS.get(code or "")
-    return str(label) if label is not None else (code or "")
+    """A unit code (``CNY``, ``kg``, ``hour``…) in the reader's language; unknown codes as
+    they are (marketplace/catalog/units.py)."""
+    return units.unit_label(code)
+
+
+@bp.app_template_filter("quantity")
+def quantity_label(quantity, unit: str | None) -> str:
+    """``{{ line.quantity|quantity(line.unit) }}``: "1,200.00 元", "12 千克"…"""
+    return units.format_quantity(quantity, unit)
+
+
+@bp.app_template_filter("money")
+def money_label(amount) -> str:
+    """``{{ payment.amount|money }}``: "1,200.00 元" / "1,200.00 CNY"."""
+    return units.format_money(amount)
+
 ALL_ROLES = tuple(Role)
 
 register_nav("catalog.list_services", _l("Catalogues"), roles=(Role.oversight, Role.admin),

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import date
 
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_pgettext
 from flask_wtf import FlaskForm
 from wtforms import (
     DateField,
@@ -37,8 +38,10 @@ RELATION_LABELS = {
     "parent_in_law": _l("Parent-in-law"), "grandparent": _l("Grandparent"),
     "sibling": _l("Sibling"), "other": _l("Other"),
 }
+# "Hearing" alone is the hearing before a benefit cut (陈述申辩): the context keeps them apart.
 DISABILITY_LABELS = {
-    "visual": _l("Visual"), "hearing": _l("Hearing"), "speech": _l("Speech"),
+    "visual": _l("Visual"), "hearing": lazy_pgettext("disability", "Hearing"),
+    "speech": _l("Speech"),
     "physical": _l("Physical"), "intellectual": _l("Intellectual"), "mental": _l("Mental"),
     "multiple": _l("Multiple"),
 }

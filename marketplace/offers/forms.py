@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_pgettext
 from flask_wtf import FlaskForm
 from wtforms import (
     DateField,
@@ -21,7 +22,8 @@ from marketplace.offers.models import FundsSource, GoodsCondition, OfferState
 
 STATE_LABELS = {
     OfferState.draft: _l("Draft"),
-    OfferState.open: _l("Open"),
+    # Contexts: "Open" and "New" are also notification words with other Chinese.
+    OfferState.open: lazy_pgettext("offer state", "Open"),
     OfferState.fully_allocated: _l("Fully allocated"),
     OfferState.expired: _l("Expired"),
     OfferState.withdrawn: _l("Withdrawn"),
@@ -30,7 +32,8 @@ SOURCE_LABELS = {
     FundsSource.own_funds: _l("Own funds"),
     FundsSource.campaign: _l("A filed public fundraising campaign"),
 }
-CONDITION_LABELS = {GoodsCondition.new: _l("New"), GoodsCondition.used: _l("Used")}
+CONDITION_LABELS = {GoodsCondition.new: lazy_pgettext("goods condition", "New"),
+                    GoodsCondition.used: _l("Used")}
 PUBLISH_CHOICES = (("draft", _l("Keep as a draft")), ("open", _l("Open it now")))
 
 

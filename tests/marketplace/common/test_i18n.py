@@ -27,3 +27,13 @@ def test_template_underscore_escapes_values_and_keeps_newstyle_formatting(app):
         plain = app.jinja_env.overlay(autoescape=False)
         text = plain.from_string("{{ _('deadline %(d)s', d='<b>') }}")
         assert text.render() == "deadline <b>"
+
+
+def test_templates_translate_with_a_message_context(app):
+    """``pgettext`` in templates picks the translation of its context (one English word with
+    two meanings: a disability type and the hearing before a benefit cut)."""
+    template = "{{ pgettext('disability', 'Hearing') }}|{{ _('Hearing') }}"
+    with app.test_request_context("/", headers={"Accept-Language": "zh-CN"}):
+        assert render_template_string(template) == "听力残疾|陈述申辩"
+        with force_locale("en"):
+            assert render_template_string(template) == "Hearing|Hearing"

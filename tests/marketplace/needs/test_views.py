@@ -129,7 +129,7 @@ def test_caseworker_posts_a_need_through_the_form(app, login, ids):
                                   "lines-1-quantity": "2"}), headers=EN)
     assert response.status_code == 302
     page = caseworker.get(response.headers["Location"], headers=EN).get_data(as_text=True)
-    assert "Need saved as a draft." in page and "1200.00 CNY" in page
+    assert "Need saved as a draft." in page and "1,200.00 CNY" in page
     with app.app_context():
         need = db.session.scalars(select(Need).order_by(Need.id.desc())).first()
         assert [(str(line.kind), str(line.quantity)) for line in need.lines] == [
