@@ -66,6 +66,15 @@ EXPIRY_BATCH = 200
 PAYMENT_CHANNELS = ("bank_transfer", "mobile_payment", "cash", "cheque")
 
 
+class DeliveryError(AllocationError):
+    """A delivery rule about one field of the form (``field``: its name), so the page can show
+    the message next to what has to change."""
+
+    def __init__(self, message: str, field: str) -> None:
+        super().__init__(message)
+        self.field = field
+
+
 def _check_provider(actor: User, allocation: Allocation) -> None:
     if actor.role != Role.provider_staff or actor.organization_id != allocation.organization_id:
         raise AllocationError(str(_l("Only staff of the allocated organisation can do this.")))
@@ -84,15 +93,33 @@ def _not_waiting(allocation: Allocation) -> AllocationError:
     return AllocationError(str(message))
 
 
+def answer_problem(allocation: Allocation, now: datetime | None = None) -> str | None:
+    """Why the provider can no longer accept or decline ``allocation`` (a message), or None
+    while it waits for the answer in time (the decline page shows it instead of the form)."""
+    if allocation.status != AllocationStatus.proposed:
+        return str(_not_waiting(allocation))
+    if allocation.respond_by is not None and allocation.respond_by < (now or utcnow()):
+        return str(_l("The time to answer has passed: this allocation can no longer be "
+                      "accepted."))
+    return None
+
+
+def delivery_problem(allocation: Allocation) -> str | None:
+    """Why no delivery can be recorded against ``allocation`` now (a message), or None."""
+    if allocation.status == AllocationStatus.proposed:
+        return str(_l("Accept the allocation before recording a delivery."))
+    if allocation.status not in DELIVERABLE:
+        return str(_l("This allocation is not open for deliveries."))
+    return None
+
+
 def _answerable(actor: User, allocation: Allocation, now: datetime) -> Allocation:
     """Lock the allocation and check it waits for this provider's answer, in time."""
     _check_provider(actor, allocation)
     allocation = _lock(Allocation, allocation.id)
-    if allocation.status != AllocationStatus.proposed:
-        raise _not_waiting(allocation)
-    if allocation.respond_by is not None and allocation.respond_by < now:
-        raise AllocationError(str(_l("The time to answer has passed: this allocation can no "
-                                     "longer be accepted.")))
+    problem = answer_problem(allocation, now)
+    if problem:
+        raise AllocationError(problem)
     return allocation
 
 
@@ -240,28 +267,28 @@ def record_delivery(actor: User, allocation: Allocation, data: DeliveryInput,
                 raise AllocationError(str(_l("This form was already used for another "
                                              "allocation.")))
             return Recorded(done, False)
-    if allocation.status == AllocationStatus.proposed:
-        raise AllocationError(str(_l("Accept the allocation before recording a delivery.")))
-    if allocation.status not in DELIVERABLE:
-        raise AllocationError(str(_l("This allocation is not open for deliveries.")))
+    problem = delivery_problem(allocation)
+    if problem:
+        raise AllocationError(problem)
     if data.delivered_on > today:
-        raise AllocationError(str(_l("The delivery date cannot be in the future.")))
+        raise DeliveryError(str(_l("The delivery date cannot be in the future.")),
+                            "delivered_on")
     quantity = Decimal(data.quantity)
     if not quantity.is_finite() or quantity <= 0:
-        raise AllocationError(str(_l("Enter a quantity greater than zero.")))
+        raise DeliveryError(str(_l("Enter a quantity greater than zero.")), "quantity")
     quantity = quantity.quantize(CENTS)  # stored with two places, like every quantity
     if quantity <= 0:
-        raise AllocationError(str(_l("Enter a quantity greater than zero.")))
+        raise DeliveryError(str(_l("Enter a quantity greater than zero.")), "quantity")
     delivered = delivered_by_allocation([allocation.id])[allocation.id]
     left = allocation.quantity - delivered
     if quantity > left:
-        raise AllocationError(str(_l(
+        raise DeliveryError(str(_l(
             "Only %(left)s remain to deliver on this allocation (%(allocated)s allocated, "
             "%(delivered)s already delivered).", left=left, allocated=allocation.quantity,
-            delivered=delivered)))
+            delivered=delivered)), "quantity")
     offer = db.session.get(Offer, allocation.offer_id)
     if offer.kind == LineKind.funds and data.channel not in PAYMENT_CHANNELS:
-        raise AllocationError(str(_l("Choose how the money was paid.")))
+        raise DeliveryError(str(_l("Choose how the money was paid.")), "channel")
     delivery = Delivery(allocation_id=allocation.id, delivered_on=data.delivered_on,
                         quantity=quantity, note=(data.note or "").strip(),
                         organization_id=allocation.organization_id,

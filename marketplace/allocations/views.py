@@ -85,6 +85,11 @@ def accept_allocation(allocation: Allocation):
 def decline_allocation(allocation: Allocation):
     form = DeclineForm()
     status = 200
+    if request.method == "GET" and (problem := flow.answer_problem(allocation)):
+        # Accepted, declined, expired or too late: say so rather than offer a form that
+        # can only fail.
+        return render_template("allocations/decline_allocation.html", form=None,
+                               allocation=allocation, problem=problem)
     if form.validate_on_submit():
         done = commit_or_flash(lambda: flow.decline(current_user, allocation, form.reason.data),
                                services.AllocationError,
@@ -96,7 +101,19 @@ def decline_allocation(allocation: Allocation):
     elif request.method == "POST":
         status = 400
     return render_template("allocations/decline_allocation.html", form=form,
-                           allocation=allocation), status
+                           allocation=allocation, problem=None), status
+
+
+def _delivery_error(form: DeliveryForm, allocation: Allocation):
+    """Show a refused delivery next to the field to change; a refusal about the allocation
+    itself above the form (its state: the page says it in place of the form)."""
+    def show(exc: Exception) -> None:
+        field = getattr(form, getattr(exc, "field", ""), None)
+        if field is not None:
+            field.errors.append(str(exc))
+        elif flow.delivery_problem(allocation) is None:  # e.g. the contract budget
+            flash(str(exc), "danger")
+    return show
 
 
 def _delivery_form(offer) -> DeliveryForm:
@@ -124,7 +141,7 @@ def record_delivery(allocation: Allocation):
         try:
             done = commit_or_flash(lambda: flow.record_delivery(current_user, allocation, data),
                                    services.AllocationError,
-                                   on_error=lambda exc: form.quantity.errors.append(str(exc)))
+                                   on_error=_delivery_error(form, allocation))
         except IntegrityError:  # the same form sent at the very same moment: one got in
             db.session.rollback()
             done = Done(True, None)
@@ -142,6 +159,7 @@ def record_delivery(allocation: Allocation):
     delivered = flow.delivered_by_allocation([allocation.id])[allocation.id]
     return render_template("allocations/record_delivery.html", form=form, allocation=allocation,
                            delivered=delivered, left=allocation.quantity - delivered,
+                           problem=flow.delivery_problem(allocation),
                            button=ButtonForm()), status
 
 

@@ -159,3 +159,13 @@ def test_feedback_before_confirmation_is_refused(app, login):
     assert "Confirm the delivery before recording feedback." in response.get_data(as_text=True)
     assert _feedback_count(app) == 0
 
+
+def test_the_feedback_page_of_an_unconfirmed_delivery_says_to_confirm_first(app, login):
+    delivery_id = _delivery(app)
+    page = login("caseworker_jishou").get(f"/deliveries/{delivery_id}/feedback",
+                                          headers=EN).get_data(as_text=True)
+    assert 'data-testid="problem"' in page
+    assert "Confirm the delivery before recording feedback." in page
+    assert f'href="/deliveries/{delivery_id}/confirm"' in page
+    assert 'name="satisfaction"' not in page  # no form that can only fail
+

@@ -264,3 +264,94 @@ def test_inbox_shows_the_organisations_rating(app, login):
     assert "Households rated your deliveries 4.50 out of 5 (2 ratings)." in page
     other = login("volunteer_staff").get("/allocations", headers=EN).get_data(as_text=True)
     assert "No household has rated your deliveries yet." in other
+
+
+# --- pages that say why an action is not possible, and where a message belongs -----------
+
+def _errors_of(page: str, field: str) -> str:
+    start = page.index(f'id="{field}-errors"')
+    return page[start:page.index("</div>", start)]
+
+
+def test_a_delivery_error_sits_next_to_its_field(app, login):
+    allocation_id = _pledged(app, "5")
+    client = login("provider_staff")
+    future = {"delivered_on": (TODAY + timedelta(days=1)).isoformat(), "quantity": "1",
+              "note": "第二次上门，陪同就医", "form_key": "k-future"}
+    page = client.post(f"/allocations/{allocation_id}/deliver", future,
+                       headers=EN).get_data(as_text=True)
+    assert "cannot be in the future" in _errors_of(page, "delivered_on")
+    assert 'id="quantity-errors"' not in page
+    assert "第二次上门，陪同就医" in page  # what was typed is kept
+    too_much = dict(future, delivered_on=TODAY.isoformat(), quantity="7")
+    page = client.post(f"/allocations/{allocation_id}/deliver", too_much,
+                       headers=EN).get_data(as_text=True)
+    assert "Only 5.00 remain to deliver" in _errors_of(page, "quantity")
+    assert _deliveries(app) == 0
+
+
+@pytest.mark.parametrize("state, message", [
+    ("proposed", "Accept the allocation before recording a delivery."),
+    ("declined", "This allocation is not open for deliveries."),
+    ("delivered", "This allocation is not open for deliveries."),
+])
+def test_the_delivery_page_says_why_no_delivery_can_be_recorded(app, login, state, message):
+    allocation_id = _proposed(app)
+    with app.app_context():
+        db.session.get(Allocation, allocation_id).status = AllocationStatus(state)
+        db.session.commit()
+    page = login("provider_staff").get(f"/allocations/{allocation_id}/deliver", headers=EN)
+    text = page.get_data(as_text=True)
+    assert page.status_code == 200 and 'data-testid="problem"' in text and message in text
+    assert 'name="quantity"' not in text and 'data-testid="close"' not in text
+
+
+@pytest.mark.parametrize("hours, state, message", [
+    (5, "accepted", "This allocation was already accepted."),
+    (5, "expired", "The time to answer has passed: this allocation expired."),
+    (-1, "proposed", "The time to answer has passed: this allocation can no longer be "
+                     "accepted."),
+])
+def test_the_decline_page_says_why_it_cannot_be_declined(app, login, hours, state, message):
+    allocation_id = _proposed(app, hours=hours)
+    with app.app_context():
+        db.session.get(Allocation, allocation_id).status = AllocationStatus(state)
+        db.session.commit()
+    text = login("provider_staff").get(f"/allocations/{allocation_id}/decline",
+                                       headers=EN).get_data(as_text=True)
+    assert 'data-testid="problem"' in text and message in text
+    assert 'name="reason"' not in text
+
+
+def test_the_decline_page_of_a_waiting_allocation_has_the_form(app, login):
+    allocation_id = _proposed(app, hours=5)
+    text = login("provider_staff").get(f"/allocations/{allocation_id}/decline",
+                                       headers=EN).get_data(as_text=True)
+    assert 'name="reason"' in text and 'data-testid="problem"' not in text
+
+
+def test_a_delivery_past_the_contract_budget_is_refused_on_the_page(app, login):
+    from sqlalchemy import update
+
+    from marketplace.contracts.models import Contract
+    from marketplace.contracts.services import contract_offers
+    from tests.marketplace.allocations.factories import active_contract
+
+    with en(app):
+        contract = active_contract()  # home care at 50 CNY an hour
+        allocation = pledge(user("volunteer_staff"), contract_offers(contract)[0],
+                            make_line(quantity="4"), Decimal("4"))
+        # Only a budget lowered behind the site's back can be short: 50 CNY, one hour.
+        db.session.execute(update(Contract).where(Contract.id == contract.id)
+                           .values(budget=Decimal("50")))
+        db.session.commit()
+        allocation_id = allocation.id
+    data = {"delivered_on": TODAY.isoformat(), "quantity": "2", "note": "两小时",
+            "form_key": "k-budget"}
+    response = login("volunteer_staff").post(f"/allocations/{allocation_id}/deliver", data,
+                                             headers=EN)
+    text = response.get_data(as_text=True)
+    assert response.status_code == 400
+    assert "would exceed the contract budget: 50.00 CNY remain, it costs 100.00 CNY" in text
+    assert "两小时" in text and _deliveries(app) == 0
+
