@@ -12,7 +12,10 @@ A worker killed mid-run leaves its run ``running`` with a heartbeat that no long
 :func:`fail_stale_runs` turns such runs into ``failed`` ("the worker stopped"). A worker
 killed mid-approval leaves the run ``committing``: the same rule returns it to ``done`` ("the
 approval was interrupted; nothing was allocated": its transaction died with it), so that it
-can be approved again. Workers call
+can be approved again. An approval whose job no worker ever took up (the worker died before
+it started, the queue was emptied) has no heartbeat at all; once it has waited longer than
+:data:`APPROVAL_LOST_IN_QUEUE` it goes back to ``done`` too ("the approval did not run"), and
+a job turning up later finds nothing to take. Workers call
 it when they start and every minute, and the run page calls it for the run it shows. Every
 write is conditional on the run still running, so a late progress write cannot undo ``done``
 or ``failed``, and a stale check cannot undo a run that finished meanwhile.
@@ -44,6 +47,10 @@ DEFAULT_HEARTBEAT_SECONDS = 5.0
 STALE_INTERVALS = 6
 #: Fewest seconds between two progress writes, however often the pipeline reports.
 MIN_WRITE_GAP = 0.5
+#: An approval no worker has taken up after this long is taken to be lost from the queue.
+#: Longer than whatever may sensibly be ahead of it with one worker: a run (time limit at most
+#: 600 s, plus building and storing, about 2 minutes at 53k lines) or another approval.
+APPROVAL_LOST_IN_QUEUE = timedelta(minutes=15)
 
 
 def N_(message: str) -> str:  # noqa: N802  (Babel's marker for strings translated later)
@@ -56,6 +63,9 @@ WORKER_STOPPED = N_("The worker stopped before the run finished (it was killed o
 #: Why a run is back to waiting for a decision after its approval job's worker stopped.
 APPROVAL_INTERRUPTED = N_("The approval was interrupted (its worker stopped); nothing was "
                           "allocated. You may approve the run again.")
+#: Why a run is back to waiting for a decision when no worker ever took its approval up.
+APPROVAL_NOT_STARTED = N_("The approval did not run (no worker took it up in time); nothing "
+                          "was allocated. Approve again.")
 
 
 def heartbeat_seconds() -> float:
@@ -146,47 +156,73 @@ class Reporter:
 
 def _stale_condition(now: datetime, status: RunStatus = RunStatus.running):
     """A run in ``status`` whose worker's heartbeat is stale (an approval not yet claimed by
-    a worker has none, and is not stale: it waits in the queue)."""
+    a worker has none: see :func:`_lost_condition`)."""
     cutoff = now - stale_after()
     return (MatchingRun.status == status) & (MatchingRun.heartbeat_at < cutoff)
 
 
-def _abandoned(status: RunStatus, now: datetime) -> dict:
+def _lost_condition(now: datetime):
+    """An approval no worker has taken up (no heartbeat) since it was requested (the request
+    is the run row's last change until a worker claims it) more than
+    :data:`APPROVAL_LOST_IN_QUEUE` ago."""
+    return ((MatchingRun.status == RunStatus.committing) & MatchingRun.heartbeat_at.is_(None)
+            & (MatchingRun.updated_at < now - APPROVAL_LOST_IN_QUEUE))
+
+
+def _abandoned(status: RunStatus, now: datetime, error: str = APPROVAL_INTERRUPTED) -> dict:
     """What a run whose worker died becomes: a run fails; an approval is undone."""
     if status == RunStatus.committing:
-        return {"status": RunStatus.done, "stage": None, "progress": 100,
-                "error": APPROVAL_INTERRUPTED}
+        return {"status": RunStatus.done, "stage": None, "progress": 100, "error": error}
     return {"status": RunStatus.failed, "error": WORKER_STOPPED, "finished_at": now}
 
 
+def _rules(now: datetime) -> list[tuple[RunStatus, str, object, dict]]:
+    """(status, what happened, condition, new values) for every kind of abandoned run."""
+    return [
+        (RunStatus.running, "lost their worker while running",
+         _stale_condition(now, RunStatus.running), _abandoned(RunStatus.running, now)),
+        (RunStatus.committing, "lost their worker while committing",
+         _stale_condition(now, RunStatus.committing), _abandoned(RunStatus.committing, now)),
+        (RunStatus.committing, "had an approval no worker took up", _lost_condition(now),
+         _abandoned(RunStatus.committing, now, APPROVAL_NOT_STARTED)),
+    ]
+
+
 def fail_stale_runs(now: datetime | None = None) -> int:
-    """Mark every running run whose heartbeat is stale as failed, and return every run whose
-    approval's heartbeat is stale to done; returns how many (flushes only: the caller
-    commits)."""
+    """Mark every running run whose heartbeat is stale as failed, and return to done every
+    run whose approval's heartbeat is stale or whose approval no worker took up in time;
+    returns how many (flushes only: the caller commits)."""
     now = now or utcnow()
     total = 0
-    for status in (RunStatus.running, RunStatus.committing):
+    for _status, what, condition, values in _rules(now):
         result = db.session.execute(
-            update(MatchingRun).where(_stale_condition(now, status))
-            .values(**_abandoned(status, now)).execution_options(synchronize_session=False))
+            update(MatchingRun).where(condition)
+            .values(**values).execution_options(synchronize_session=False))
         if result.rowcount:
-            log.warning("%d matching run(s) lost their worker while %s", result.rowcount,
-                        status.value)
+            log.warning("%d matching run(s) %s", result.rowcount, what)
         total += result.rowcount
     return total
 
 
 def fail_if_stale(run: MatchingRun, now: datetime | None = None) -> bool:
     """For a page showing ``run``: when its heartbeat is stale, mark it failed (a run) or
-    back to done (an approval), flushing only, and return True. Costs nothing for a run that
-    is not running or committing. On PostgreSQL a row that a live worker's transaction holds
+    back to done (an approval), and return an approval no worker took up in time to done;
+    flushes only and returns True when it changed the run. Costs nothing for a run that is
+    not running or committing. On PostgreSQL a row that a live worker's transaction holds
     is skipped rather than waited for."""
     now = now or utcnow()
     status = run.status
-    if status not in (RunStatus.running, RunStatus.committing) or run.heartbeat_at is None or (
-            run.heartbeat_at >= now - stale_after()):
+    if status not in (RunStatus.running, RunStatus.committing):
         return False
-    condition = _stale_condition(now, status)
+    if run.heartbeat_at is None:
+        if status != RunStatus.committing or run.updated_at is None or (
+                run.updated_at >= now - APPROVAL_LOST_IN_QUEUE):
+            return False
+        condition, values = _lost_condition(now), _abandoned(status, now, APPROVAL_NOT_STARTED)
+    elif run.heartbeat_at >= now - stale_after():
+        return False
+    else:
+        condition, values = _stale_condition(now, status), _abandoned(status, now)
     locked = db.session.scalar(
         select(MatchingRun.id).where(MatchingRun.id == run.id, condition)
         .with_for_update(skip_locked=True))
@@ -194,6 +230,6 @@ def fail_if_stale(run: MatchingRun, now: datetime | None = None) -> bool:
         return False
     db.session.execute(
         update(MatchingRun).where(MatchingRun.id == run.id, condition)
-        .values(**_abandoned(status, now)).execution_options(synchronize_session=False))
+        .values(**values).execution_options(synchronize_session=False))
     db.session.refresh(run)
     return run.status != status

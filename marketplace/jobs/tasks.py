@@ -15,7 +15,8 @@ failed (:mod:`marketplace.jobs.progress`).
 language, and commits the allocations, the pairs' decisions and the committed run in one
 transaction. Any exception rolls all of it back and returns the run to ``done`` with the
 reason in ``error``, so that it can be approved again; a worker killed meanwhile leaves the
-same to the stale-heartbeat rule.
+same to the stale-heartbeat rule. Either way the officer who approved hears how it ended
+(``run_finished`` with status ``committed`` or ``approval_failed``).
 """
 
 from __future__ import annotations
@@ -164,9 +165,18 @@ def _claim_commit(run_id: int) -> bool:
     return result.rowcount == 1
 
 
-def _undo_approval(run_id: int, job_id: str | None, reason: str) -> bool:
+def _notify_approver(run: MatchingRun, user_id: int | None, params: dict) -> None:
+    """Tell the officer who approved ``run`` how the approval ended (in this transaction)."""
+    if user_id and db.session.get(User, user_id) is not None:
+        notify([user_id], NotificationKind.run_finished, run,
+               {"region_code": run.region_code, **params})
+
+
+def _undo_approval(run_id: int, job_id: str | None, reason: str,
+                   approver_id: int | None = None) -> bool:
     """committing → done with ``reason``, in the current transaction, only if the run is
-    still this job's approval (the stale rule may have returned it meanwhile)."""
+    still this job's approval (the stale rule may have returned it meanwhile); tells the
+    approver."""
     result = db.session.execute(
         update(MatchingRun)
         .where(MatchingRun.id == run_id, MatchingRun.status == RunStatus.committing,
@@ -180,6 +190,8 @@ def _undo_approval(run_id: int, job_id: str | None, reason: str) -> bool:
     db.session.refresh(run)
     record_event(None, "run.commit_failed", run, after={"status": "done"},
                  note=reason.splitlines()[0])
+    _notify_approver(run, approver_id, {"status": "approval_failed",
+                                        "error": reason.splitlines()[0]})
     return True
 
 
@@ -200,9 +212,13 @@ def execute_commit(run_id: int) -> RunStatus | None:
             actor = db.session.get(User, asked.get("by") or 0)
             if actor is None:
                 raise LookupError("the approving officer's account is gone")
-            commit_run(actor, run, asked.get("counties"), asked.get("assignments"),
-                       progress=lambda percent: reporter.report(RunStage.committing, percent),
-                       claimed=True)
+            report = commit_run(actor, run, asked.get("counties"), asked.get("assignments"),
+                                progress=lambda percent: reporter.report(RunStage.committing,
+                                                                         percent),
+                                claimed=True)
+            _notify_approver(run, actor.id, {
+                "status": "committed", "committed": report.committed,
+                "left_out": len(report.left_out), "not_selected": report.not_selected})
             db.session.flush()
         reporter.stop()  # before the commit: its next write would wait for ours
         db.session.commit()
@@ -213,7 +229,7 @@ def execute_commit(run_id: int) -> RunStatus | None:
         log.exception("approval of run %s failed", run_id)
         with force_locale(locale):
             reason = failure_reason(exc, UNEXPECTED_COMMIT)
-        ended = _undo_approval(run_id, job_id, reason)
+        ended = _undo_approval(run_id, job_id, reason, asked.get("by"))
         db.session.commit()
         return RunStatus.done if ended else None
     finally:
@@ -250,7 +266,10 @@ def housekeeping() -> None:
         db.session.rollback()
         log.exception("checking for abandoned runs failed")
     expire = _expire_overdue()
-    count = expire(utcnow())
+    from marketplace.allocations.notify import overdue_sweep  # allocations imports runs
+
+    with overdue_sweep():  # one notice per officer for the whole sweep
+        count = expire(utcnow())
     db.session.commit()
     if count:
         log.info("expired %d allocation(s) past their respond-by time", count)

@@ -6,8 +6,15 @@ these ``params`` when the notifying area gave them, and read well without them:
 * ``quantity`` and ``unit`` (allocation_waiting, acceptance_overdue, delivery_to_confirm),
 * ``count``: how many allocations one allocation_waiting stands for (a run's, per provider),
 * ``respond_by`` (ISO timestamp, allocation_waiting),
-* ``status`` (run_finished: ``done`` or ``failed``) and ``error`` (the failure in words),
+* ``count`` on acceptance_overdue: how many allocations of one housekeeping sweep it stands
+  for (one notification per recipient per sweep),
+* ``status`` (run_finished: ``done`` or ``failed`` for a run; ``committed`` or
+  ``approval_failed`` for its approval) and ``error`` (the failure in words),
+* ``committed``, ``left_out``, ``not_selected`` (run_finished of a committed approval),
 * ``name``: what the object is called (an offer's or need's title), safe for every recipient.
+
+A message of several sentences is joined by :func:`join_sentences`: with a space in English,
+with nothing between them in Chinese (whose full stop carries its own spacing).
 
 Links go to the page where the recipient acts on it, in the area that owns it; an area that
 has no such page leaves the notification without a link rather than a broken one.
@@ -20,7 +27,7 @@ from datetime import datetime
 from typing import Any
 
 from flask import current_app, url_for
-from flask_babel import format_datetime
+from flask_babel import format_datetime, get_locale, ngettext
 from flask_babel import gettext as _
 from sqlalchemy import select
 
@@ -44,10 +51,14 @@ def links_for(notes: list[Notification]) -> dict[int, str | None]:
     with one query for the whole page at most."""
     need_of = _needs_of_allocations(
         [int(n.object_id) for n in notes if n.kind == NotificationKind.acceptance_overdue
-         and n.object_type == "allocations"])
+         and n.object_type == "allocations" and not _grouped(n)])
     links: dict[int, str | None] = {}
     for note in notes:
-        if note.kind == NotificationKind.acceptance_overdue:
+        if note.kind == NotificationKind.acceptance_overdue and _grouped(note):
+            links[note.id] = (url_for("allocations.list_released")
+                              if "allocations.list_released" in current_app.view_functions
+                              else None)
+        elif note.kind == NotificationKind.acceptance_overdue:
             # The officers act on the need, whose line is back in the pool.
             need_id = need_of.get(int(note.object_id))
             links[note.id] = (url_for("needs.view_need", need_id=need_id)
@@ -56,6 +67,23 @@ def links_for(notes: list[Notification]) -> dict[int, str | None]:
         else:
             links[note.id] = link_for(note)
     return links
+
+
+def _grouped(note: Notification) -> bool:
+    """An acceptance_overdue notification standing for several allocations."""
+    return int((note.params or {}).get("count") or 1) > 1
+
+
+#: Languages whose sentences follow each other without a space.
+NO_SPACE_LANGUAGES = frozenset({"zh", "ja"})
+
+
+def join_sentences(*sentences: str) -> str:
+    """Sentences of one message, joined as the current language writes them (a space in
+    English, nothing in Chinese); empty ones are left out."""
+    locale = get_locale()
+    sep = "" if locale is not None and locale.language in NO_SPACE_LANGUAGES else " "
+    return sep.join(s for s in sentences if s)
 
 
 def _needs_of_allocations(ids: list[int]) -> dict[int, int]:
@@ -105,19 +133,28 @@ def _when(value: Any) -> str:
 def _allocation_waiting(note: Notification, p: dict[str, Any]) -> str:
     count = int(p.get("count") or 1)
     if count > 1:
-        text = _("%(count)s allocations from a matching run are waiting for your acceptance.",
-                 count=count)
+        text = ngettext("%(num)d allocation from a matching run is waiting for your "
+                        "acceptance.",
+                        "%(num)d allocations from a matching run are waiting for your "
+                        "acceptance.", count)
     elif p.get("quantity"):
         text = _("An allocation of %(amount)s is waiting for your acceptance.",
                  amount=_amount(p))
     else:
         text = _("An allocation is waiting for your acceptance.")
     if p.get("respond_by"):
-        text += " " + _("Please accept or decline by %(when)s.", when=_when(p["respond_by"]))
+        text = join_sentences(text, _("Please accept or decline by %(when)s.",
+                                      when=_when(p["respond_by"])))
     return text
 
 
 def _acceptance_overdue(note: Notification, p: dict[str, Any]) -> str:
+    count = int(p.get("count") or 1)
+    if count > 1:
+        return ngettext("%(num)d allocation expired without an answer; its line is back in "
+                        "the pool.",
+                        "%(num)d allocations expired without an answer; their lines are back "
+                        "in the pool.", count)
     if p.get("quantity"):
         return _("The allocation of %(amount)s was not accepted in time; its need line is back "
                  "in the pool.", amount=_amount(p))
@@ -131,7 +168,34 @@ def _delivery_to_confirm(note: Notification, p: dict[str, Any]) -> str:
     return _("A delivery is waiting for your confirmation.")
 
 
+def _approval_committed(note: Notification, p: dict[str, Any]) -> str:
+    committed, left_out = int(p.get("committed") or 0), int(p.get("left_out") or 0)
+    text = ngettext("Matching run %(id)s is approved: %(num)d allocation was proposed to the "
+                    "providers.",
+                    "Matching run %(id)s is approved: %(num)d allocations were proposed to the "
+                    "providers.", committed, id=note.object_id)
+    if left_out:
+        text = join_sentences(text, ngettext(
+            "%(num)d pair was left out because it no longer fitted.",
+            "%(num)d pairs were left out because they no longer fitted.", left_out))
+    return text
+
+
+def _approval_failed(note: Notification, p: dict[str, Any]) -> str:
+    if p.get("error"):
+        # The job writes fixed reasons as English msgids, others already in the officer's
+        # language (gettext returns those as they are).
+        return _("The approval of matching run %(id)s did not go through: %(error)s",
+                 id=note.object_id, error=_(p["error"]))
+    return _("The approval of matching run %(id)s did not go through; nothing was allocated.",
+             id=note.object_id)
+
+
 def _run_finished(note: Notification, p: dict[str, Any]) -> str:
+    if p.get("status") == "committed":
+        return _approval_committed(note, p)
+    if p.get("status") == "approval_failed":
+        return _approval_failed(note, p)
     if p.get("status") == "failed":
         if p.get("error"):
             return _("Matching run %(id)s failed: %(error)s", id=note.object_id,
@@ -154,5 +218,5 @@ def message(note: Notification) -> str:
     params = note.params or {}
     text = _MESSAGES[note.kind](note, params)
     if params.get("name"):
-        text = f"{params['name']}: {text}"
+        text = _("%(name)s: %(message)s", name=params["name"], message=text)
     return text

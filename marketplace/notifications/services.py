@@ -70,10 +70,9 @@ def covering_codes(region_code: str) -> list[str]:
     return sorted(c for c in candidates if region_code.startswith(scope_prefix(c)))
 
 
-def notify_officers(region_code: str, roles: Iterable[Role | str], kind: NotificationKind,
-                    obj: Any, params: dict[str, Any] | None = None) -> list[Notification]:
-    """Tell the active users of ``roles`` whose scope covers ``region_code`` (government roles
-    by their home region; administrators see everything, so they hear when named)."""
+def officer_ids(region_code: str, roles: Iterable[Role | str]) -> list[int]:
+    """The active users of ``roles`` whose scope covers ``region_code`` (government roles by
+    their home region; administrators see everything, so they count when named)."""
     wanted = {Role(r) for r in roles}
     government = sorted(wanted & GOVERNMENT_ROLES)
     conditions = []
@@ -85,8 +84,14 @@ def notify_officers(region_code: str, roles: Iterable[Role | str], kind: Notific
     if not conditions:
         return []
     condition = conditions[0] if len(conditions) == 1 else conditions[0] | conditions[1]
-    users = db.session.scalars(select(User.id).where(condition, User.active.is_(True)))
-    return notify(users, kind, obj, params)
+    return list(db.session.scalars(select(User.id).where(condition, User.active.is_(True))))
+
+
+def notify_officers(region_code: str, roles: Iterable[Role | str], kind: NotificationKind,
+                    obj: Any, params: dict[str, Any] | None = None) -> list[Notification]:
+    """Tell the active users of ``roles`` whose scope covers ``region_code`` (see
+    :func:`officer_ids`)."""
+    return notify(officer_ids(region_code, roles), kind, obj, params)
 
 
 def unread_count(user: User) -> int:

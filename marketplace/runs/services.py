@@ -169,9 +169,14 @@ def failure_reason(run: MatchingRun) -> tuple[str, str]:
 
 
 def waiting_too_long(run: MatchingRun, now: datetime | None = None) -> bool:
-    """A queued run nobody picked up for a while: is a worker running?"""
+    """A queued run (or a requested approval) nobody picked up for a while: is a worker
+    running? (An approval's request is its row's last change until a worker takes it.)"""
+    now = now or utcnow()
+    if run.status == RunStatus.committing:
+        return run.heartbeat_at is None and run.updated_at is not None and (
+            now - run.updated_at > WAITING_TOO_LONG)
     return run.status == RunStatus.queued and run.created_at is not None and (
-        (now or utcnow()) - run.created_at > WAITING_TOO_LONG)
+        now - run.created_at > WAITING_TOO_LONG)
 
 
 def region_names(codes: Iterable[str], locale: str) -> dict[str, str]:

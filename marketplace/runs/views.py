@@ -22,6 +22,7 @@ from marketplace.common.forms import choices
 from marketplace.common.ui import register_nav
 from marketplace.extensions import db
 from marketplace.jobs.progress import fail_if_stale
+from marketplace.notifications.messages import join_sentences
 from marketplace.runs import services
 from marketplace.runs.forms import STAGE_LABELS, STATUS_LABELS, RunForm
 from marketplace.runs.models import ACTIVE, MatchingRun, RunStatus
@@ -36,7 +37,8 @@ REVIEWABLE = frozenset({RunStatus.done, RunStatus.committed, RunStatus.discarded
 
 @bp.app_context_processor
 def run_labels() -> dict[str, Any]:
-    return {"run_status_labels": STATUS_LABELS, "run_stage_labels": STAGE_LABELS}
+    return {"run_status_labels": STATUS_LABELS, "run_stage_labels": STAGE_LABELS,
+            "join_sentences": join_sentences}
 
 
 @bp.get("/runs")

@@ -106,7 +106,8 @@ def test_the_request_records_the_approval_and_the_job_commits_it(app, login, don
     assert actions[-2:] == ["run.commit_request", "run.commit"]
     assert run.summary["commit"]["committed"] == _allocations(app, done_run) == 4
     page = client.get(f"/runs/{done_run}", headers=EN).get_data(as_text=True)
-    assert "Approved: 4 allocations proposed to providers" in page
+    assert "Approved: 4 allocations proposed to providers." in page
+    assert "not approved" not in page and "left out because" not in page
     assert 'data-active="false"' in page
 
 

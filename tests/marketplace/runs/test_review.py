@@ -80,12 +80,26 @@ def test_a_line_explained_in_words(app, login, reviewed):
     assert "gave 20" in served[0] and "to this line." in served[0]
     assert "went to 2 other lines" in unserved[0]
     assert "湘西州阳光社会工作服务中心" in unserved[0]  # the offer, named
+    # each candidate's fit and explanation is one translatable phrase, brackets and colon too
+    assert re.search(r"\(fit \d\.\d\d\): \S", served[0])
     # a line that was not in the run
     with app.app_context():
         set_aside = make_line(quantity="1")
         db.session.commit()
         other = set_aside.id
     assert client.get(f"/runs/{reviewed['run']}/lines/{other}").status_code == 404
+
+
+def test_the_candidate_phrase_is_translatable_whole():
+    from pathlib import Path
+
+    from babel.messages.extract import extract_from_file
+
+    template = Path(__file__).parents[3] / "templates" / "runs" / "_review_line.html"
+    ids = {m[1] for m in extract_from_file(
+        "jinja2", str(template), options={"extensions": "jinja2.ext.do"})}
+    assert "(fit %(fit)s): %(explanation)s" in ids
+    assert "): {{" not in template.read_text()  # no English left outside the strings
 
 
 def test_approve_counties_then_no_second_decision(app, login, reviewed):
@@ -97,7 +111,9 @@ def test_approve_counties_then_no_second_decision(app, login, reviewed):
     assert count_allocations(app, reviewed["run"]) == 1  # the job ran at once (tests)
     page = client.get(url, headers=EN).get_data(as_text=True)
     assert "The approval is under way in the background" in page
-    assert "Approved: 1 allocations proposed to providers" in page  # the commit report
+    # the commit report, pluralised (one allocation; three pairs of the other county)
+    assert "Approved: 1 allocation proposed to providers. 3 pairs not approved." in page
+    assert "left out because" not in page  # nothing left out: no sentence about it
     assert "Not approved by the officer." in page  # the left-out list
     assert "Approve all" not in page
     client.post(f"{url}/commit", {"scope": "all"}, headers=EN)
