@@ -2,8 +2,9 @@
 
 A contract's lines (unit price × contracted quantity) must add up within its budget. When it
 becomes active each line turns into a service offer of the provider (capacity = contracted
-quantity, unit price = contract price, regions = the purchaser's region); the budget committed,
-delivered and remaining is derived from those offers' allocations.
+quantity, unit price = contract price, regions = the purchaser's region); the budget committed
+and remaining is derived from those offers' allocations, the budget delivered (consumed) from
+their recorded deliveries, visit by visit (``allocations.services.contract_figures``).
 """
 
 from __future__ import annotations
@@ -74,7 +75,8 @@ class ContractData:
 
 @dataclass
 class BudgetUse:
-    """Budget figures of one contract, all derived from allocations."""
+    """Budget figures of one contract: committed (allocations holding capacity) and delivered
+    (consumed by recorded deliveries, a part of committed), both in CNY."""
 
     budget: Decimal
     committed: Decimal
