@@ -202,6 +202,27 @@ def test_budget_committed_delivered_remaining_and_warning(app, demo):
         assert budget_use([contract])[contract.id].delivered == Decimal("2500")
 
 
+def test_consumed_budget_is_not_counted_twice(app, demo):
+    """Pledges, runs (problem and commit) all read remaining = budget − committed; a visit's
+    consumption is a part of committed, so the whole budget can still be allocated."""
+    with en(app):
+        contract = active_contract()  # budget 10 000: home care 50/h × 100, counselling 100 × 50
+        home, counselling = contract_offers(contract)
+        actor = user("volunteer_staff")
+        first = pledge(actor, home, make_line(quantity="60"), Decimal("60"))  # 3 000
+        record_delivery(actor, first, DeliveryInput(TODAY, Decimal("20")))  # 1 000 consumed
+        use = budget_use([contract])[contract.id]
+        assert (use.committed, use.delivered, use.remaining) == (
+            Decimal("3000"), Decimal("1000"), Decimal("7000"))
+        pledge(actor, counselling, make_line(category="psychological", quantity="50",
+                                             service_type_id=counselling.service_type_id),
+               Decimal("50"))  # 5 000
+        pledge(actor, home, make_line(quantity="40"), Decimal("40"))  # the last 2 000
+        use = budget_use([contract])[contract.id]
+        assert (use.committed, use.delivered, use.remaining) == (
+            Decimal("10000"), Decimal("1000"), Decimal("0"))
+
+
 def test_consumption_only_for_contract_allocations(app, demo):
     from tests.marketplace.allocations.factories import offer, service_data
     with en(app):
