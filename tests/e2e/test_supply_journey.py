@@ -185,7 +185,7 @@ def _contract(journey) -> str:
         seen.append(status.inner_text())
     expect(tab.locator('#to option[value="signed"]')).to_have_count(0)
     expect(tab.locator('#to option[value="active"]')).to_have_count(0)
-    expect(tab.get_by_test_id("budget-figures")).to_contain_text("9000.00")
+    expect(tab.get_by_test_id("budget-figures")).to_contain_text("9,000.00 元")
     journey.shot("contract-active")
     journey.sign_out()
     return url

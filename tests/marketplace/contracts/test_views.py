@@ -176,7 +176,7 @@ def test_budget_figures_and_warning_on_the_page(app, login):
     page = login("oversight_xx").get(f"/contracts/{contract_id}", headers=EN)
     text = page.get_data(as_text=True)
     # committed 95 × 50 + 42 × 100 = 8 950 → 89 %: no warning yet
-    assert "8950.00 CNY (89%)" in text and 'data-testid="budget-warning"' not in text
+    assert "8,950.00 CNY (89%)" in text and 'data-testid="budget-warning"' not in text
     with en(app):
         pledge(user("volunteer_staff"), db.session.get(Offer, home_id),
                make_line(quantity="1"), Decimal("1"))
