@@ -8,6 +8,12 @@ the progress write may have to wait: the pipeline's transaction may hold the run
 SQLite, the whole database) until it commits. The thread also refreshes the heartbeat every
 ``interval`` seconds while the optimiser is busy and reports nothing.
 
+Every value goes first into the queue's own store (:mod:`marketplace.jobs.live`), then to
+the row: on SQLite the job's transaction holds the whole database's write lock from its
+first write until it commits (for most of an approval), so the row's write then waits only
+briefly (:data:`WRITE_WAIT_MS`) and fails; the run page reads the store while the run is at
+work, and the stale rules count the store's heartbeat too.
+
 A worker killed mid-run leaves its run ``running`` with a heartbeat that no longer moves;
 :func:`fail_stale_runs` turns such runs into ``failed`` ("the worker stopped"). A worker
 killed mid-approval leaves the run ``committing``: the same rule returns it to ``done`` ("the
@@ -26,15 +32,18 @@ from __future__ import annotations
 import logging
 import os
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 
 from flask import current_app
 from sqlalchemy import select, update
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError
 
 from marketplace.common.models import utcnow
 from marketplace.extensions import db
+from marketplace.jobs import live
 from marketplace.runs.models import MatchingRun, RunStage, RunStatus
 
 log = logging.getLogger(__name__)
@@ -47,6 +56,8 @@ DEFAULT_HEARTBEAT_SECONDS = 5.0
 STALE_INTERVALS = 6
 #: Fewest seconds between two progress writes, however often the pipeline reports.
 MIN_WRITE_GAP = 0.5
+#: How long a progress write waits for a lock before giving up until the next (milliseconds).
+WRITE_WAIT_MS = 300
 #: An approval no worker has taken up after this long is taken to be lost from the queue.
 #: Longer than whatever may sensibly be ahead of it with one worker: a run (time limit at most
 #: 600 s, plus building and storing, about 2 minutes at 53k lines) or another approval.
@@ -103,6 +114,7 @@ class Reporter:
                                          daemon=True)
 
     def start(self) -> Reporter:
+        live.clear(self.run_id)  # nothing of an earlier job of the same run
         self._thread.start()
         return self
 
@@ -142,16 +154,43 @@ class Reporter:
             values = {"heartbeat_at": utcnow(), "progress": self._percent}
             if self._stage is not None:
                 values["stage"] = self._stage
+        # First where no transaction of the site can hold it up (the job's own may hold the
+        # whole SQLite database): the run page reads it while the run is at work.
+        live.put(self.run_id, self.status, values.get("stage"), values["progress"],
+                 values["heartbeat_at"])
         try:
-            with self.engine.begin() as conn:
+            with self.engine.connect() as conn, _short_wait(conn):
                 conn.execute(update(MatchingRun)
                              .where(MatchingRun.id == self.run_id,
                                     MatchingRun.status == self.status)
                              .values(**values))
+                conn.commit()
         except DBAPIError as exc:  # e.g. SQLite busy while the pipeline writes
             log.info("run %s: progress not written (%s)", self.run_id, exc.orig)
             return False
         return True
+
+
+@contextmanager
+def _short_wait(conn: Connection) -> Iterator[None]:
+    """Wait at most :data:`WRITE_WAIT_MS` for a lock: on SQLite the database's write lock
+    (the job's own transaction may hold it until it commits; the live store has the values
+    meanwhile), restoring the connection's own wait after; on PostgreSQL the run row (the
+    job's transaction takes it at its very end), for this transaction only."""
+    if conn.dialect.name == "postgresql":
+        conn.exec_driver_sql(f"SET LOCAL lock_timeout = '{WRITE_WAIT_MS}ms'")
+        yield
+        return
+    if conn.dialect.name != "sqlite":
+        yield
+        return
+    before = conn.exec_driver_sql("PRAGMA busy_timeout").scalar()
+    conn.exec_driver_sql(f"PRAGMA busy_timeout = {WRITE_WAIT_MS}")
+    try:
+        yield
+    finally:
+        conn.rollback()  # a failed write leaves its transaction open
+        conn.exec_driver_sql(f"PRAGMA busy_timeout = {int(before or 0)}")
 
 
 def _stale_condition(now: datetime, status: RunStatus = RunStatus.running):
@@ -176,6 +215,15 @@ def _abandoned(status: RunStatus, now: datetime, error: str = APPROVAL_INTERRUPT
     return {"status": RunStatus.failed, "error": WORKER_STOPPED, "finished_at": now}
 
 
+def _alive_in_store(run: MatchingRun, now: datetime) -> bool:
+    """Whether the live store has a heartbeat of ``run``'s worker newer than the stale limit
+    (on SQLite the row cannot take one while the job's transaction holds the database)."""
+    if run.heartbeat_at is None:  # not taken up by a worker: nothing in the store
+        return False
+    seen = live.alive_since(run)
+    return seen is not None and seen >= now - stale_after()
+
+
 def _rules(now: datetime) -> list[tuple[RunStatus, str, object, dict]]:
     """(status, what happened, condition, new values) for every kind of abandoned run."""
     return [
@@ -195,8 +243,12 @@ def fail_stale_runs(now: datetime | None = None) -> int:
     now = now or utcnow()
     total = 0
     for _status, what, condition, values in _rules(now):
+        candidates = list(db.session.scalars(select(MatchingRun).where(condition)))
+        ids = [r.id for r in candidates if not _alive_in_store(r, now)]
+        if not ids:
+            continue
         result = db.session.execute(
-            update(MatchingRun).where(condition)
+            update(MatchingRun).where(condition, MatchingRun.id.in_(ids))
             .values(**values).execution_options(synchronize_session=False))
         if result.rowcount:
             log.warning("%d matching run(s) %s", result.rowcount, what)
@@ -219,7 +271,7 @@ def fail_if_stale(run: MatchingRun, now: datetime | None = None) -> bool:
                 run.updated_at >= now - APPROVAL_LOST_IN_QUEUE):
             return False
         condition, values = _lost_condition(now), _abandoned(status, now, APPROVAL_NOT_STARTED)
-    elif run.heartbeat_at >= now - stale_after():
+    elif run.heartbeat_at >= now - stale_after() or _alive_in_store(run, now):
         return False
     else:
         condition, values = _stale_condition(now, status), _abandoned(status, now)

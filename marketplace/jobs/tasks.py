@@ -34,6 +34,7 @@ from marketplace.accounts.models import User
 from marketplace.audit.services import record_event
 from marketplace.common.models import utcnow
 from marketplace.extensions import db
+from marketplace.jobs import live
 from marketplace.jobs.progress import N_, Reporter, fail_stale_runs, heartbeat_seconds
 from marketplace.jobs.queue import app_periodic_task, app_task
 from marketplace.notifications.models import NotificationKind
@@ -143,6 +144,7 @@ def execute_run(run_id: int) -> RunStatus | None:
         return RunStatus.failed if ended else None
     finally:
         reporter.join(timeout=30)
+        live.clear(run_id)  # the row has it all now
 
 
 @app_task()
@@ -234,6 +236,7 @@ def execute_commit(run_id: int) -> RunStatus | None:
         return RunStatus.done if ended else None
     finally:
         reporter.join(timeout=30)
+        live.clear(run_id)  # the row has it all now
 
 
 @app_task()

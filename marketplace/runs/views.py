@@ -2,11 +2,14 @@
 commit its result (``review_views``, on the same blueprint).
 
 The run page polls ``/runs/<id>/progress.json`` (static/js/runs.js). Everything it shows is
-in the run's row, which the worker keeps up to date, so closing the browser loses nothing.
+in the run's row, which the worker keeps up to date, so closing the browser loses nothing;
+while the run is at work, its latest progress may be fresher in the queue's store
+(:mod:`marketplace.jobs.live`).
 """
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from flask import Blueprint, abort, jsonify, redirect, render_template, request, url_for
@@ -14,6 +17,7 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
+from sqlalchemy.exc import OperationalError
 
 from marketplace.accounts.models import Role
 from marketplace.common.access import access
@@ -21,12 +25,14 @@ from marketplace.common.actions import commit_or_flash
 from marketplace.common.forms import choices
 from marketplace.common.ui import register_nav
 from marketplace.extensions import db
+from marketplace.jobs import live
 from marketplace.jobs.progress import fail_if_stale
 from marketplace.notifications.messages import join_sentences
 from marketplace.runs import services
 from marketplace.runs.forms import STAGE_LABELS, STATUS_LABELS, RunForm
 from marketplace.runs.models import ACTIVE, MatchingRun, RunStatus
 
+log = logging.getLogger(__name__)
 bp = Blueprint("runs", __name__)
 register_nav("runs.list_runs", _l("Matching runs"), roles=("oversight", "reviewer"), order=45)
 
@@ -82,9 +88,15 @@ def start_run():
 
 
 def _check_stale(run: MatchingRun) -> None:
-    """A run whose worker died shows as failed as soon as someone looks at it."""
-    if fail_if_stale(run):
-        db.session.commit()
+    """A run whose worker died shows as failed as soon as someone looks at it. When the
+    database cannot take the change now (SQLite held by a job's transaction), the page shows
+    the run as it is: the worker's housekeeping applies the same rule."""
+    try:
+        if fail_if_stale(run):
+            db.session.commit()
+    except OperationalError:
+        db.session.rollback()
+        log.info("run %s: the stale check could not write now", run.id)
 
 
 def _review(run: MatchingRun) -> dict[str, Any] | None:
@@ -105,7 +117,9 @@ def view_run(run: MatchingRun):
     _check_stale(run)
     review = _review(run)
     reason, detail = services.failure_reason(run)
+    stage, progress = live.current(run)
     context = {**(review or {}), "run": run, "review": review, "reason": reason,
+               "stage": stage, "progress": progress,
                "detail": detail, "elapsed": services.elapsed_seconds(run),
                "waiting_too_long": services.waiting_too_long(run),
                "region_name": services.region_names([run.region_code], str(get_locale())).get(
@@ -118,13 +132,16 @@ def view_run(run: MatchingRun):
 def run_progress(run: MatchingRun):
     _check_stale(run)
     reason, detail = services.failure_reason(run)
+    # While the run is at work its latest progress may be only in the live store (on SQLite
+    # the job's transaction holds the database: see marketplace.jobs.live).
+    stage, progress = live.current(run)
     return jsonify({
         "id": run.id,
         "status": run.status.value,
         "status_label": str(STATUS_LABELS[run.status]),
-        "stage": run.stage.value if run.stage else None,
-        "stage_label": str(STAGE_LABELS[run.stage]) if run.stage else "",
-        "progress": run.progress,
+        "stage": stage.value if stage else None,
+        "stage_label": str(STAGE_LABELS[stage]) if stage else "",
+        "progress": progress,
         "elapsed": services.elapsed_seconds(run),
         "active": run.status in ACTIVE,
         "waiting_too_long": services.waiting_too_long(run),
