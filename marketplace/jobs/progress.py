@@ -242,7 +242,7 @@ def fail_stale_runs(now: datetime | None = None) -> int:
     returns how many (flushes only: the caller commits)."""
     now = now or utcnow()
     total = 0
-    for _status, what, condition, values in _rules(now):
+    for status, what, condition, values in _rules(now):
         candidates = list(db.session.scalars(select(MatchingRun).where(condition)))
         ids = [r.id for r in candidates if not _alive_in_store(r, now)]
         if not ids:
@@ -250,6 +250,10 @@ def fail_stale_runs(now: datetime | None = None) -> int:
         result = db.session.execute(
             update(MatchingRun).where(condition, MatchingRun.id.in_(ids))
             .values(**values).execution_options(synchronize_session=False))
+        if status == RunStatus.committing and result.rowcount:
+            for run in candidates:
+                if run.id in ids:
+                    _tell_approver(run, values["error"])
         if result.rowcount:
             log.warning("%d matching run(s) %s", result.rowcount, what)
         total += result.rowcount
@@ -283,5 +287,21 @@ def fail_if_stale(run: MatchingRun, now: datetime | None = None) -> bool:
     db.session.execute(
         update(MatchingRun).where(MatchingRun.id == run.id, condition)
         .values(**values).execution_options(synchronize_session=False))
+    approver = (run.summary or {}).get("commit_request", {}).get("by")
     db.session.refresh(run)
+    if status == RunStatus.committing and run.status != status:
+        _tell_approver(run, values["error"], approver)
     return run.status != status
+
+
+def _tell_approver(run: MatchingRun, error: str, approver: int | None = None) -> None:
+    """The officer who approved ``run`` hears that the approval came to nothing (the rules
+    above returned it to done; flushes only)."""
+    from marketplace.accounts.models import User  # notifications import accounts
+    from marketplace.notifications.models import NotificationKind
+    from marketplace.notifications.services import notify
+
+    approver = approver or (run.summary or {}).get("commit_request", {}).get("by")
+    if approver and db.session.get(User, approver) is not None:
+        notify([approver], NotificationKind.run_finished, run,
+               {"status": "approval_failed", "error": error, "region_code": run.region_code})

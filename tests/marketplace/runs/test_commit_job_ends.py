@@ -69,6 +69,10 @@ def test_an_approval_no_worker_took_up_goes_back_to_done(app, demo, done_run, qu
         # the lost job, turning up after all, finds nothing to take
         assert tasks.execute_commit(done_run) is None
     _nothing_allocated(app, done_run)
+    [(params, text)] = _notes(app, "oversight_xx")  # the approver hears of it
+    assert params["status"] == "approval_failed"
+    assert text == f"The approval of matching run {done_run} did not go through: " + (
+        NOT_STARTED_TEXT)
 
 
 def test_the_run_page_returns_an_approval_no_worker_took_up(app, login, done_run, queued):
@@ -82,6 +86,7 @@ def test_the_run_page_returns_an_approval_no_worker_took_up(app, login, done_run
     assert "The approval did not go through; nothing was allocated:" in page
     assert NOT_STARTED_TEXT in page and "Approve all" in page
     _nothing_allocated(app, done_run)
+    assert [p["status"] for p, _ in _notes(app, "oversight_xx")] == ["approval_failed"]
     # approved again, it goes through
     client.post(f"/runs/{done_run}/commit", {"scope": "all"}, headers=EN)
     with app.app_context():
