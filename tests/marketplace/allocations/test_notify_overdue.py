@@ -40,6 +40,13 @@ def _overdue_pool(app, with_run: int, without_run: int) -> list[int]:
         return ids
 
 
+def _sweep(app) -> None:
+    """The worker's minute-by-minute housekeeping, for this app (another test may have made
+    a later one, which a task outside any app context would use)."""
+    with app.app_context():
+        tasks.housekeeping.call_local()
+
+
 def _overdue_notes() -> dict[str, list[Notification]]:
     rows = db.session.execute(
         select(User.username, Notification).join(Notification, Notification.user_id == User.id)
@@ -53,7 +60,7 @@ def _overdue_notes() -> dict[str, list[Notification]]:
 
 def test_one_notification_per_recipient_per_sweep(app, demo):
     expired = _overdue_pool(app, with_run=5, without_run=2)
-    tasks.housekeeping.call_local()
+    _sweep(app)
     with en(app):
         assert set(db.session.scalars(select(Allocation.id).where(
             Allocation.status == AllocationStatus.expired))) == set(expired)
@@ -71,14 +78,14 @@ def test_one_notification_per_recipient_per_sweep(app, demo):
         assert links == {officer.id: "/allocations/released", reviewer.id: "/allocations/released"}
         assert user("oversight_xx").unread_notifications == 1  # the bell counts one
     # the next sweep finds nothing more to say
-    tasks.housekeeping.call_local()
+    _sweep(app)
     with app.app_context():
         assert sum(len(n) for n in _overdue_notes().values()) == 3
 
 
 def test_a_sweep_of_one_allocation_names_its_amount_and_need(app, demo):
     _overdue_pool(app, with_run=1, without_run=0)
-    tasks.housekeeping.call_local()
+    _sweep(app)
     with en(app):
         [note] = _overdue_notes()["oversight_xx"]
         assert "count" not in note.params
