@@ -33,7 +33,8 @@ RUN_LEVELS = (RegionLevel.province, RegionLevel.prefecture, RegionLevel.county)
 MAX_TIME_LIMIT_S = 600
 #: A run still queued after this long probably has no worker to pick it up.
 WAITING_TOO_LONG = timedelta(minutes=1)
-#: A run still queued after this long no longer stops a new run over its region.
+#: A run still queued after this long no longer stops a new run over its region. (An approval
+#: no worker took up goes back to done after ``jobs.progress.APPROVAL_LOST_IN_QUEUE``.)
 LOST_IN_QUEUE = timedelta(minutes=30)
 
 
