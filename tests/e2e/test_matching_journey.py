@@ -286,7 +286,7 @@ def _commit(journey, run_url: str) -> None:
     tab.locator("#approve-all").locator('[type="submit"]').click()
     expect(tab).to_have_url(run_url)
     expect(tab.locator(".alert-success")).to_be_visible()
-    expect(tab.locator("#review-commit")).to_contain_text("Approved: 1 allocations")
+    expect(tab.locator("#review-commit")).to_contain_text("Approved: 1 allocation proposed to providers.")
     expect(tab.locator("#approve-all")).to_have_count(0)  # decided once
     journey.shot("matching-run-committed")
     journey.sign_out()
