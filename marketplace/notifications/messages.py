@@ -31,8 +31,7 @@ from flask_babel import format_datetime, get_locale, ngettext
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from marketplace.catalog.editing import GOODS_UNITS
-from marketplace.catalog.vocab import SERVICE_UNITS
+from marketplace.catalog.units import format_quantity
 from marketplace.extensions import db
 from marketplace.notifications.models import Notification, NotificationKind
 
@@ -116,11 +115,7 @@ def _amount(params: dict[str, Any]) -> str:
     quantity = params.get("quantity")
     if not quantity:
         return ""
-    unit = params.get("unit")
-    if not unit or unit == "CNY":
-        return f"{quantity} CNY" if unit else str(quantity)
-    label = SERVICE_UNITS.get(unit) or GOODS_UNITS.get(unit)  # a unit code, as `|unit` shows it
-    return f"{quantity} {label if label is not None else unit}"
+    return format_quantity(quantity, params.get("unit"))  # as pages show it: 1,200.00 元
 
 
 def _when(value: Any) -> str:

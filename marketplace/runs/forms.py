@@ -5,6 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_pgettext
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, DecimalField, IntegerField, SelectMultipleField, SubmitField
 from wtforms.validators import InputRequired, NumberRange
@@ -20,7 +21,8 @@ STATUS_LABELS = {
     RunStatus.done: _l("Ready for review"),
     RunStatus.failed: _l("Failed"),
     RunStatus.committing: _l("Being approved"),
-    RunStatus.committed: _l("Committed"),
+    # A context: "Committed" alone is a contract budget tied up (已占用), here it is approved.
+    RunStatus.committed: lazy_pgettext("run status", "Committed"),
     RunStatus.discarded: _l("Discarded"),
 }
 

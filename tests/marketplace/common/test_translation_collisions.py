@@ -11,6 +11,7 @@ import re
 from datetime import date, timedelta
 from decimal import Decimal
 
+from flask_babel import gettext
 from sqlalchemy import select
 
 from marketplace.accounts.models import Organization
@@ -24,9 +25,12 @@ from marketplace.contracts.models import ContractStatus
 from marketplace.extensions import db
 from marketplace.households.forms import DISABILITY_LABELS
 from marketplace.households.models import Household, Person, Relation
+from marketplace.notifications import messages
 from marketplace.notifications import services as notifications
-from marketplace.notifications.models import NotificationKind
+from marketplace.notifications.models import Notification, NotificationKind
 from marketplace.offers.models import GoodsCondition
+from marketplace.runs.forms import STATUS_LABELS as RUN_STATUS
+from marketplace.runs.models import RunStatus
 from tests.marketplace.allocations.factories import active_contract, goods_data, offer, user
 
 ZH = {"Accept-Language": "zh-CN"}
@@ -133,3 +137,19 @@ def test_active_catalogue_entry_and_active_contract(app, login):
     page = login("admin").get("/catalog/goods", headers=ZH).get_data(as_text=True)
     assert "<td>启用</td>" in page and "执行中" not in page
     assert _zh(app, CONTRACT_STATUS)[ContractStatus.active] == "执行中"
+
+
+def test_committed_run_status_reads_approved(app):
+    """A committed matching run is an approved one (已批准), not a budget tied up (已占用)."""
+    assert _zh(app, RUN_STATUS)[RunStatus.committed] == "已批准"
+    with app.test_request_context("/", headers=ZH):
+        assert gettext("Committed") == "已占用"
+
+
+def test_notification_amounts_read_as_pages_show_them(app):
+    note = Notification(kind=NotificationKind.allocation_waiting, object_type="allocations",
+                        object_id="1", params={"quantity": "1200", "unit": "CNY"})
+    with app.test_request_context("/", headers=ZH):
+        assert "1,200.00 元" in messages.message(note)
+    with app.test_request_context("/", headers={"Accept-Language": "en"}):
+        assert "1,200.00 CNY" in messages.message(note)
