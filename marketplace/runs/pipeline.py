@@ -127,6 +127,23 @@ def _counties(problem: Problem, result: Result, baseline: Result) -> list[dict[s
     return out
 
 
+def _stage_progress(report: Report, stage: RunStage, following: RunStage,
+                    margin: int = 0) -> Callable[[float], None]:
+    """A ``progress(fraction)`` callback reporting ``stage``'s share of the whole run: from its
+    start to ``margin`` points before ``following``'s. Repeats are skipped (the worker writes
+    each report)."""
+    start = STAGE_START[stage]
+    span = STAGE_START[following] - start - margin
+    last = [-1]
+
+    def progress(fraction: float) -> None:
+        percent = start + int(span * min(max(fraction, 0.0), 1.0))
+        if percent != last[0]:
+            last[0] = percent
+            report(stage, percent)
+    return progress
+
+
 def execute(run: MatchingRun, report: Report) -> None:
     """Build, solve and store ``run``'s proposal; flushes, the caller commits.
 
@@ -136,7 +153,8 @@ def execute(run: MatchingRun, report: Report) -> None:
     timings: dict[str, float] = {}
     report(RunStage.building, STAGE_START[RunStage.building])
     started = time.perf_counter()
-    problem, index = build(run)
+    problem, index = build(run, progress=_stage_progress(report, RunStage.building,
+                                                          RunStage.solving))
     timings["building"] = time.perf_counter() - started
     if not problem.needs:
         raise EmptyPool(str(_l("There are no open need lines to match in this region for the "
@@ -146,17 +164,9 @@ def execute(run: MatchingRun, report: Report) -> None:
                                "region for the kinds and categories chosen.")))
 
     report(RunStage.solving, STAGE_START[RunStage.solving])
-    span = STAGE_START[RunStage.storing] - STAGE_START[RunStage.solving] - 5
-    last = [-1]
-
-    def progress(_stage: str, fraction: float) -> None:
-        percent = STAGE_START[RunStage.solving] + int(span * min(max(fraction, 0.0), 1.0))
-        if percent != last[0]:  # the worker writes each report: skip repeats
-            last[0] = percent
-            report(RunStage.solving, percent)
-
+    solving = _stage_progress(report, RunStage.solving, RunStage.storing, margin=5)
     started = time.perf_counter()
-    result = matching.solve(problem, progress=progress)
+    result = matching.solve(problem, progress=lambda _stage, fraction: solving(fraction))
     timings["solving"] = time.perf_counter() - started
     started = time.perf_counter()
     baseline = matching.baseline(problem)

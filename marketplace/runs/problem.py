@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import heapq
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -325,8 +326,16 @@ def policy_of(run: MatchingRun) -> Policy:
                   balance_by="region" if p.get("balance", True) else "none")
 
 
-def build(run: MatchingRun, today: date | None = None) -> tuple[Problem, Index]:
-    """The matching problem of ``run`` and the index back to the site's rows."""
+#: Lines between two reports of the build's progress (a 50,000-line build takes 13 s alone).
+PROGRESS_EVERY = 2000
+
+
+def build(run: MatchingRun, today: date | None = None,
+          progress: Callable[[float], None] | None = None) -> tuple[Problem, Index]:
+    """The matching problem of ``run`` and the index back to the site's rows.
+
+    ``progress(fraction)`` is told how far the build got (0–1): the queries take a tenth of
+    the time, the candidates of each line the rest."""
     today = today or date.today()
     line_rows = _line_rows(run)
     offer_rows = _offer_rows(run, today)
@@ -366,8 +375,12 @@ def build(run: MatchingRun, today: date | None = None) -> tuple[Problem, Index]:
 
     needs: list[Need] = []
     edges: list[Edge] = []
+    tell = progress or (lambda fraction: None)
+    tell(0.1)
     for row in line_rows:
         i = len(needs)
+        if i and i % PROGRESS_EVERY == 0:
+            tell(0.1 + 0.9 * i / len(line_rows))
         region = row.region_code
         found: dict[int, float] = {}
         for category in (row.category, "*") if row.kind == LineKind.funds else (row.category,):

@@ -44,6 +44,23 @@ def small_pool():
     return lines, offers
 
 
+def test_the_build_reports_its_progress_line_by_line(app, demo, monkeypatch):
+    """A large build (13 s for 50,000 lines) moves the bar within the building stage, from
+    0 to just below the solving stage's start, never backwards."""
+    from marketplace.runs import pipeline, problem
+
+    monkeypatch.setattr(problem, "PROGRESS_EVERY", 2)
+    with app.app_context():
+        set_demo_pool_aside()
+        small_pool()
+        reports = Reports()
+        execute(make_run(policy={"time_limit_s": 5}), reports)
+        building = [p for s, p in reports if s == RunStage.building]
+        assert building[0] == 0 and len(set(building)) >= 4  # 7 lines: 3 reports within
+        assert building == sorted(building)
+        assert building[-1] < pipeline.STAGE_START[RunStage.solving]
+
+
 def test_execute_stores_a_valid_proposal_and_both_figures(app, demo):
     with app.app_context():
         set_demo_pool_aside()
