@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import importlib
+import importlib.util
+import pkgutil
+
 import click
 from flask import Flask
 from flask_migrate import upgrade
 
 from marketplace.extensions import db
 from marketplace.regions.services import load_divisions
-from marketplace.scale.cli import register as register_scale
 from marketplace.seed import DEMO_PASSWORD, seed_demo
 
 
@@ -32,4 +35,17 @@ def register_cli(app: Flask) -> None:
         for username, role, scope in accounts:
             click.echo(f"  {username:<22} {role:<16} {scope}")
 
-    register_scale(app)
+    register_area_commands(app)
+
+
+def register_area_commands(app: Flask) -> None:
+    """Every area whose ``cli`` module has a ``register(app)`` adds its own commands there
+    (``flask generate-scale``…), so a new area needs no edit here."""
+    import marketplace
+
+    for info in sorted(pkgutil.iter_modules(marketplace.__path__), key=lambda i: i.name):
+        name = f"marketplace.{info.name}.cli"
+        if info.ispkg and importlib.util.find_spec(name) is not None:
+            register = getattr(importlib.import_module(name), "register", None)
+            if register is not None:
+                register(app)
