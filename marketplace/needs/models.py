@@ -116,6 +116,8 @@ class Need(TimestampMixin, Base):
     return_reason: Mapped[str] = mapped_column(Text, default="")
     created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     published_at: Mapped[datetime | None]
+    #: When the need entered ``fulfilled`` (kept when it is closed): balance summaries.
+    fulfilled_at: Mapped[datetime | None]
 
     household: Mapped[Household] = relationship()
     lines: Mapped[list[NeedLine]] = relationship(

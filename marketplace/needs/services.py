@@ -224,6 +224,8 @@ def _move(actor: User, need: Need, expected: tuple[NeedStatus, ...], new: NeedSt
         raise NeedError(_out_of_order(need, new))
     old = need.status
     now = utcnow()
+    if new == NeedStatus.fulfilled:  # the balance summaries count days to fulfilment
+        values.setdefault("fulfilled_at", now)
     result = db.session.execute(
         update(Need)
         .where(Need.id == need.id, Need.status.in_([str(s) for s in expected]))
