@@ -14,7 +14,7 @@ from marketplace.allocations import confirm
 from marketplace.allocations.forms import ConfirmForm, FeedbackForm
 from marketplace.allocations.models import Delivery, DeliveryStatus, Feedback
 from marketplace.allocations.services import AllocationError
-from marketplace.allocations.views import bp
+from marketplace.allocations.views import bp, places_of
 from marketplace.common.access import access
 from marketplace.common.actions import commit_or_flash
 from marketplace.common.ui import register_nav
@@ -38,14 +38,15 @@ def delivery_labels():
 @bp.get("/deliveries")
 @access(Role.caseworker)
 def list_deliveries():
-    return render_template("allocations/list_deliveries.html",
-                           work=confirm.worklist(current_user))
+    work = confirm.worklist(current_user)
+    return render_template("allocations/list_deliveries.html", work=work,
+                           places=places_of(work.to_confirm))
 
 
 def _page(template: str, form, delivery: Delivery, status: int, **extra):
     payment = confirm.payments_of([delivery.id]).get(delivery.id)
     return render_template(template, form=form, delivery=delivery, payment=payment,
-                           **extra), status
+                           places=places_of([delivery, delivery.allocation]), **extra), status
 
 
 @bp.route("/deliveries/<int:delivery_id>/confirm", methods=["GET", "POST"])

@@ -10,7 +10,7 @@ from flask_login import current_user
 from marketplace.accounts.models import Role
 from marketplace.allocations import released as service
 from marketplace.allocations.models import Allocation
-from marketplace.allocations.views import bp
+from marketplace.allocations.views import bp, places_of
 from marketplace.common.access import access
 from marketplace.common.actions import commit_or_flash
 from marketplace.common.forms import ButtonForm
@@ -28,7 +28,8 @@ def list_released():
     rows = service.released(current_user)
     startable = {code: may_start(current_user, code) for code in {r.county_code for r in rows}}
     return render_template("allocations/list_released.html", rows=rows, startable=startable,
-                           button=ButtonForm())
+                           button=ButtonForm(),
+                           places=places_of([row.allocation for row in rows]))
 
 
 @bp.post("/allocations/<int:allocation_id>/rematch")

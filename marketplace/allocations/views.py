@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -28,6 +29,7 @@ from marketplace.common.forms import ButtonForm
 from marketplace.common.models import utcnow
 from marketplace.common.ui import register_nav
 from marketplace.extensions import db
+from marketplace.regions.services import place_labels
 
 bp = Blueprint("allocations", __name__)
 
@@ -58,6 +60,11 @@ def cancel_allocation(allocation: Allocation):
     return redirect(url_for("offers.view_offer", offer_id=allocation.offer_id))
 
 
+def places_of(rows) -> dict[str, str]:
+    """Place labels ("吉首市 乾州街道") for the region codes of ``rows``, in one query."""
+    return place_labels((r.region_code for r in rows), str(get_locale()))
+
+
 register_nav("allocations.inbox", _l("Allocations"), roles=("provider_staff",), order=32)
 
 
@@ -65,9 +72,11 @@ register_nav("allocations.inbox", _l("Allocations"), roles=("provider_staff",), 
 @access(Role.provider_staff)
 def inbox():
     org_id = current_user.organization_id
-    return render_template("allocations/inbox.html", inbox=flow.inbox(current_user),
+    waiting = flow.inbox(current_user)
+    return render_template("allocations/inbox.html", inbox=waiting,
                            button=ButtonForm(), now=utcnow(), is_overdue=flow.is_overdue,
-                           rating=confirm.ratings([org_id]).get(org_id))
+                           rating=confirm.ratings([org_id]).get(org_id),
+                           places=places_of(waiting.waiting + waiting.to_deliver))
 
 
 @bp.post("/allocations/<int:allocation_id>/accept")
@@ -89,7 +98,8 @@ def decline_allocation(allocation: Allocation):
         # Accepted, declined, expired or too late: say so rather than offer a form that
         # can only fail.
         return render_template("allocations/decline_allocation.html", form=None,
-                               allocation=allocation, problem=problem)
+                               allocation=allocation, problem=problem,
+                               places=places_of([allocation]))
     if form.validate_on_submit():
         done = commit_or_flash(lambda: flow.decline(current_user, allocation, form.reason.data),
                                services.AllocationError,
@@ -101,7 +111,8 @@ def decline_allocation(allocation: Allocation):
     elif request.method == "POST":
         status = 400
     return render_template("allocations/decline_allocation.html", form=form,
-                           allocation=allocation, problem=None), status
+                           allocation=allocation, problem=None,
+                           places=places_of([allocation])), status
 
 
 def _delivery_error(form: DeliveryForm, allocation: Allocation):
@@ -160,7 +171,7 @@ def record_delivery(allocation: Allocation):
     return render_template("allocations/record_delivery.html", form=form, allocation=allocation,
                            delivered=delivered, left=allocation.quantity - delivered,
                            problem=flow.delivery_problem(allocation),
-                           button=ButtonForm()), status
+                           button=ButtonForm(), places=places_of([allocation])), status
 
 
 @bp.post("/allocations/<int:allocation_id>/close")

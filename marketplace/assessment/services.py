@@ -380,8 +380,3 @@ def masked_head_name(household: Household) -> str:
     name = head.name if head is not None else ""
     return (name[:1] + "*" * max(len(name) - 1, 1)) if name else "*"
 
-
-def place_names(codes: set[str], locale: str) -> dict[str, str]:
-    """Region names for many codes in one query."""
-    rows = db.session.scalars(select(Region).where(Region.code.in_(codes))) if codes else []
-    return {r.code: r.display_name(locale) for r in rows}

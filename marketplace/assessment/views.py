@@ -27,7 +27,7 @@ from marketplace.common.ui import Section, dashboard_section, register_nav
 from marketplace.extensions import db
 from marketplace.households.models import Household
 from marketplace.regions.models import RegionLevel
-from marketplace.regions.services import region_choices
+from marketplace.regions.services import place_labels, region_choices
 
 bp = Blueprint("assessment", __name__)
 GOVERNMENT = (Role.caseworker, Role.reviewer, Role.oversight, Role.admin)
@@ -174,7 +174,7 @@ def advance_case(case: EligibilityCase, step: str):
 def public_notice():
     prefix = request.args.get("region", "").strip()
     notices = services.public_notices(prefix if prefix.isdigit() else None)
-    places = services.place_names({case.region_code for case, _h in notices}, str(get_locale()))
+    places = place_labels((case.region_code for case, _h in notices), str(get_locale()))
     return render_template("assessment/public_notice.html", notices=notices,
                            region_name=places.get, masked_name=services.masked_head_name)
 

@@ -147,3 +147,24 @@ def children_of(code: str | None) -> list[Region]:
     query = query.where(Region.parent_code == code) if code else query.where(
         Region.parent_code.is_(None))
     return list(db.session.scalars(query))
+
+
+def place_labels(codes: Iterable[str | None], locale: str) -> dict[str, str]:
+    """``code → label`` in ``locale`` for many region codes, in one query: a province,
+    prefecture or county by its own name, a township or village after its county's
+    ("吉首市 乾州街道", "Jishou Qianzhou Subdistrict") so a reader outside the county knows
+    where it is. Unknown codes are left out (callers show the code)."""
+    wanted = {c for c in codes if c}
+    needed = wanted | {c[:6] for c in wanted if len(c) > 6} | {c[:9] for c in wanted
+                                                                 if len(c) > 9}
+    if not needed:
+        return {}
+    names = {r.code: r.display_name(locale)
+             for r in db.session.scalars(select(Region).where(Region.code.in_(sorted(needed))))}
+    labels = {}
+    for code in wanted:
+        if code not in names:
+            continue
+        parts = [names[p] for p in (code[:6], code[:9]) if len(code) > len(p) and p in names]
+        labels[code] = " ".join([*parts, names[code]])
+    return labels

@@ -179,11 +179,3 @@ def waiting_too_long(run: MatchingRun, now: datetime | None = None) -> bool:
     return run.status == RunStatus.queued and run.created_at is not None and (
         now - run.created_at > WAITING_TOO_LONG)
 
-
-def region_names(codes: Iterable[str], locale: str) -> dict[str, str]:
-    """``code → name`` in ``locale`` for the regions of a page of runs (one query)."""
-    wanted = sorted(set(codes))
-    if not wanted:
-        return {}
-    return {r.code: r.display_name(locale)
-            for r in db.session.scalars(select(Region).where(Region.code.in_(wanted)))}

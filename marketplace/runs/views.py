@@ -28,6 +28,7 @@ from marketplace.extensions import db
 from marketplace.jobs import live
 from marketplace.jobs.progress import fail_if_stale
 from marketplace.notifications.messages import join_sentences
+from marketplace.regions.services import place_labels
 from marketplace.runs import services
 from marketplace.runs.forms import STAGE_LABELS, STATUS_LABELS, RunForm
 from marketplace.runs.models import ACTIVE, MatchingRun, RunStatus
@@ -55,8 +56,7 @@ def list_runs():
     return render_template(
         "runs/list_runs.html", pagination=pagination,
         may_start=services.may_start_any(current_user),
-        names=services.region_names((r.region_code for r in pagination.items),
-                                    str(get_locale())))
+        names=place_labels((r.region_code for r in pagination.items), str(get_locale())))
 
 
 @bp.route("/runs/new", methods=["GET", "POST"])
@@ -122,7 +122,7 @@ def view_run(run: MatchingRun):
                "stage": stage, "progress": progress,
                "detail": detail, "elapsed": services.elapsed_seconds(run),
                "waiting_too_long": services.waiting_too_long(run),
-               "region_name": services.region_names([run.region_code], str(get_locale())).get(
+               "region_name": place_labels([run.region_code], str(get_locale())).get(
                    run.region_code, "")}
     return render_template("runs/view_run.html", **context)
 

@@ -355,3 +355,10 @@ def test_a_delivery_past_the_contract_budget_is_refused_on_the_page(app, login):
     assert "would exceed the contract budget: 50.00 CNY remain, it costs 100.00 CNY" in text
     assert "两小时" in text and _deliveries(app) == 0
 
+
+
+def test_inbox_names_the_place_not_its_code(app, login):
+    allocation_id = _proposed(app)
+    page = login("provider_staff").get("/allocations").get_data(as_text=True)
+    row = page[page.index(f'data-testid="waiting-{allocation_id}"'):].split("</tr>", 1)[0]
+    assert "吉首市 乾州街道" in row and "433101001" not in row

@@ -94,3 +94,12 @@ def _file(text: str):
     import io
 
     return io.BytesIO(text.encode("utf-8"))
+
+
+def test_place_labels_name_a_township_after_its_county(app, demo):
+    with app.app_context():
+        zh = services.place_labels(["433101001", "433101", "430000", "999999", None], "zh_CN")
+        en = services.place_labels(["433101001"], "en")
+    assert zh == {"433101001": "吉首市 乾州街道", "433101": "吉首市", "430000": "湖南省"}
+    assert en["433101001"].endswith("Qianzhou Subdistrict") or " " in en["433101001"]
+    assert en["433101001"].split(" ")[0] == "Jishou"
