@@ -1,0 +1,1 @@
+"""Oversight area: the balance dashboard, its exports and the public transparency page."""

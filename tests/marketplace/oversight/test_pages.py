@@ -1,0 +1,198 @@
+"""The balance pages, exports, card and public page against the hand-computed fixture
+(tests/marketplace/balance/fixture.py; period 2026, months 1–3)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+from html import unescape
+
+import pytest
+from sqlalchemy import select
+
+from marketplace.extensions import db
+from tests.marketplace.balance.fixture import build_balance_fixture
+
+EN = {"Accept-Language": "en"}
+PERIOD = "year=2026&from=1&to=3"
+
+
+@pytest.fixture
+def fixture(app, demo):
+    from marketplace.balance.refresh import refresh
+
+    with app.app_context():
+        fx = build_balance_fixture()
+        refresh(now=fx["now"])
+        db.session.remove()
+    return fx
+
+
+def figure(body: str, name: str, group: str | None = None) -> str:
+    """The text of the element carrying ``data-figure=name`` (and ``data-group``)."""
+    attrs = f'data-group="{group}" data-figure="{name}"' if group else f'data-figure="{name}"'
+    match = re.search(rf'{attrs}>(.*?)</', body, re.S)
+    assert match, f"no figure {name}"
+    return unescape(re.sub(r"<[^>]+>", "", match.group(1))).strip()
+
+
+def chart(body: str, kind: str) -> dict:
+    match = re.search(rf'data-oversight-chart="{kind}" data-chart="([^"]*)"', body)
+    assert match, f"no chart {kind}"
+    return json.loads(unescape(match.group(1)))
+
+
+def page(login, username: str, url: str) -> str:
+    response = login(username).get(url, headers=EN)
+    assert response.status_code == 200, url
+    return response.get_data(as_text=True)
+
+
+def test_province_page_shows_the_hand_computed_figures(login, fixture):
+    body = page(login, "oversight_hn", f"/oversight/balance/430000?{PERIOD}")
+    # 12:00 UTC in China time (CLDR puts a narrow no-break space before PM)
+    assert re.search(r"Figures as of 3/31/26, 8:00\s?PM", body, re.U)
+    assert figure(body, "needs_published") == "4"
+    assert figure(body, "coverage") == "68.2 %"  # 15/22
+    assert figure(body, "worst") == "Fenghuang County · 62.5 %"
+    assert figure(body, "gini") == "0.1154"  # 3/26
+    assert figure(body, "median_days") == "13.5"
+    assert figure(body, "households") == "2"
+    assert figure(body, "persons") == "5"
+    assert figure(body, "goods") == "4.00"
+    assert figure(body, "hours") == "10.00"
+    assert figure(body, "funds") == "0.00 CNY"
+    assert figure(body, "per_capita") == "0.00 CNY, 0.80 units, 2.00 hours"
+    assert figure(body, "per_household") == "0.00 CNY, 2.00 units, 5.00 hours"
+    assert figure(body, "overdue_needs") == "1"
+    assert figure(body, "overdue_acceptances") == "0"
+    assert figure(body, "overdue_deliveries") == "0"
+    # urban vs rural side by side
+    assert figure(body, "coverage", "urban") == "100.0 %"
+    assert figure(body, "coverage", "rural") == "62.5 %"
+    assert figure(body, "persons", "urban") == "2"
+    assert figure(body, "persons", "rural") == "3"
+    # children: the prefectures, with links down
+    assert 'href="/oversight/balance/433100?year=2026&amp;from=1&amp;to=3">Xiangxi' in body
+    assert 'href="/oversight/balance/430100?year=2026&amp;from=1&amp;to=3">Changsha' in body
+
+
+def test_province_charts_carry_the_same_figures_as_their_tables(login, fixture):
+    body = page(login, "oversight_hn", f"/oversight/balance/430000?{PERIOD}")
+    trend = chart(body, "trend")
+    assert trend["months"] == ["2026-01", "2026-02", "2026-03"]
+    assert trend["coverage"] == [47.5, 100.0, None]  # 1.9/4.0, 2.6/2.6
+    assert trend["worst"] == [30.0, 100.0, None]
+    assert trend["gini"] == [0.2692, None, None]  # 7/26; one county in February
+    assert "<th scope=\"row\">2026-01</th><td>3</td><td>47.5 %</td>" in body
+    categories = chart(body, "categories")
+    assert categories["labels"] == ["Funds · Basic living", "Goods · Clothing and bedding",
+                                    "Services · Care"]
+    assert categories["coverage"] == [30.0, 100.0, 100.0]  # 600/(1000+500) by priority
+    mapped = chart(body, "map")
+    assert mapped["url"] == "/static/data/hunan-counties.geojson"
+    assert [(d["name"], d["value"]) for d in mapped["data"]] == [("433123", 62.5),
+                                                                ("430102", 100.0)]
+    assert "120 counties without needs in the period are not listed." in body
+
+
+def test_prefecture_and_county_pages_drill_down(login, fixture):
+    xiangxi = page(login, "oversight_xx", f"/oversight/balance/433100?{PERIOD}")
+    assert figure(xiangxi, "coverage") == "62.5 %"
+    assert figure(xiangxi, "needs_published") == "3"
+    assert 'href="/oversight/balance/433123?year=2026&amp;from=1&amp;to=3">Fenghuang' in xiangxi
+    assert "Furong" not in xiangxi and "芙蓉" not in xiangxi
+    county = page(login, "oversight_xx", f"/oversight/balance/433123?{PERIOD}")
+    assert figure(county, "coverage") == "62.5 %"
+    assert figure(county, "overdue_needs") == "1"
+    assert 'id="children-table"' not in county  # a county is the leaf
+    assert [d["name"] for d in chart(county, "map")["data"]] == ["433123"]
+    # the breadcrumb goes back up to the prefecture (the province is above this officer, but
+    # the link is only a link: opening it is a 404)
+    assert 'href="/oversight/balance/433100?year=2026&amp;from=1&amp;to=3"' in county
+
+
+def test_out_of_scope_officer_gets_none_of_the_figures(login, fixture):
+    response = login("oversight_xx").get(f"/oversight/balance/430100?{PERIOD}", headers=EN)
+    assert response.status_code == 404
+    body = response.get_data(as_text=True)
+    assert "Furong" not in body and "100.0 %" not in body
+    response = login("reviewer_jishou").get(f"/oversight/balance/433123?{PERIOD}", headers=EN)
+    assert response.status_code == 404
+    assert "62.5" not in response.get_data(as_text=True)
+
+
+def test_children_export_as_csv_with_bom(app, login, fixture):
+    response = login("oversight_hn").get(
+        f"/oversight/balance/430000/export/children.csv?{PERIOD}", headers=EN)
+    assert response.status_code == 200
+    assert response.mimetype == "text/csv"
+    raw = response.get_data()
+    assert raw.startswith(b"\xef\xbb\xbf")
+    rows = list(csv.reader(io.StringIO(raw.decode("utf-8-sig"))))
+    header = rows[0]
+    assert header[:4] == ["Code", "Region", "Urban or rural", "Needs posted"]
+    by_code = {r[0]: dict(zip(header, r, strict=True)) for r in rows[1:]}
+    assert len(by_code) == 14
+    assert by_code["433100"]["Coverage (%)"] == "62.5"
+    assert by_code["433100"]["Overdue needs"] == "1"
+    assert by_code["430100"]["Service hours delivered"] == "10.00"
+    assert by_code["430200"]["Coverage (%)"] == ""  # no needs: no coverage, not 0
+    from marketplace.audit.models import AuditEvent
+
+    with app.app_context():
+        event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "export.balance"))
+        assert event.region_code == "430000"
+        assert event.after == {"table": "children", "format": "csv", "year": 2026, "from": 1,
+                               "to": 3, "rows": 14}
+
+
+@pytest.mark.parametrize("table, rows", [("children", 14), ("categories", 3), ("trend", 3),
+                                         ("urban_rural", 2), ("counties", 122)])
+def test_every_table_exports_as_xlsx(login, fixture, table, rows):
+    openpyxl = pytest.importorskip("openpyxl")
+    response = login("oversight_hn").get(
+        f"/oversight/balance/430000/export/{table}.xlsx?{PERIOD}", headers=EN)
+    assert response.status_code == 200
+    book = openpyxl.load_workbook(io.BytesIO(response.get_data()), read_only=True)
+    values = list(book.active.iter_rows(values_only=True))
+    assert len(values) == rows + 1
+    if table == "trend":
+        assert values[1][:3] == ("2026-01", 3, 47.5)
+        assert values[1][5] == pytest.approx(0.2692)
+
+
+def test_public_page_shows_aggregates_only(app, client, fixture):
+    response = client.get(f"/transparency?{PERIOD}", headers=EN)
+    assert response.status_code == 200
+    body = response.get_data(as_text=True)
+    assert figure(body, "needs_published") == "4"
+    assert figure(body, "coverage") == "68.2 %"
+    assert "Fenghuang County" in body and "Furong District" in body
+    assert "hunan-counties.geojson" not in body and "data-oversight-chart" not in body
+    from marketplace.households.models import Person
+
+    with app.app_context():
+        names = list(db.session.scalars(select(Person.name)))
+    assert names and not any(name in body for name in names)
+    csv_body = client.get(f"/transparency/export.csv?{PERIOD}", headers=EN).get_data()
+    rows = list(csv.reader(io.StringIO(csv_body.decode("utf-8-sig"))))
+    assert rows[0] == ["Code", "County", "Form of help", "Category", "Need lines",
+                       "Coverage (%)", "Delivered"]
+    assert ["433123", "Fenghuang County", "Funds", "Basic living", "2", "30.0", "0.00"] in rows
+
+
+def test_dashboard_card_shows_the_top_figures(login, fixture):
+    """The card reads this year up to this month (the demo's own needs of today count too):
+    its figures are the dashboard's for the same default period."""
+    body = page(login, "oversight_xx", "/dashboard")
+    card = body[body.index('data-testid="balance-card"'):]
+    card = card[:card.index("</section>")]
+    dashboard = page(login, "oversight_xx", "/oversight/balance/433100")
+    assert f"Needs posted: <strong>{figure(dashboard, 'needs_published')}</strong>" in card
+    assert f"Coverage: <strong>{figure(dashboard, 'coverage')}</strong>" in card
+    assert f"<strong>{figure(dashboard, 'worst')}</strong>" in card
+    assert 'href="/oversight/balance/433100"' in card
+    assert 'data-testid="balance-card"' not in page(login, "caseworker_fenghuang", "/dashboard")
