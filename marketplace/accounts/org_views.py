@@ -30,6 +30,7 @@ from marketplace.catalog.vocab import CATEGORIES, KIND_LABELS, QUALIFICATIONS, S
 from marketplace.common.access import PUBLIC, access
 from marketplace.common.actions import commit_or_flash
 from marketplace.common.ui import Section, area_figures, dashboard_section, register_nav
+from marketplace.evaluations.services import published_for
 from marketplace.regions.models import RegionLevel
 from marketplace.regions.services import region_choices
 
@@ -199,6 +200,8 @@ def public_organization(org: Organization):
                            facts=ProfileFacts.of(org), report=transparency.report_for(org),
                            # Average and count only: no household, note or delivery is shown.
                            rating=ratings([org.id]).get(org.id),
+                           # Published contract evaluations: grade, score, date, title only.
+                           evaluations=published_for(org.id),
                            offer_kind_labels=KIND_LABELS, purpose_labels=CATEGORIES,
                            unit_label=unit_label)
 
