@@ -36,3 +36,37 @@ def register(app: Flask) -> None:
             f"({report.townships} new townships) in {report.seconds:.1f} s "
             f"({rate:,.0f} households/s; encryption and hashing {report.crypto_seconds:.1f} s, "
             f"inserts {report.insert_seconds:.1f} s).")
+
+    @app.cli.command("generate-activity")
+    @click.option("--offers", type=click.IntRange(1, 1_000_000), default=50_000,
+                  show_default=True, help="Offers to spread over the counties (by their lines).")
+    @click.option("--audit-events", type=click.IntRange(0, 100_000_000), default=5_000_000,
+                  show_default=True, help="Audit events to add to the chained trail (exact).")
+    @click.option("--seed", type=int, default=1, show_default=True, help="Random seed.")
+    @click.option("--no-refresh", is_flag=True,
+                  help="Do not rebuild the balance summaries at the end.")
+    def generate_activity_command(offers: int, audit_events: int, seed: int,
+                                  no_refresh: bool) -> None:
+        """Add a year of activity (offers, contracts, allocations, deliveries, payments,
+        feedback, fulfilment times, audit trail) to the needs of generate-scale."""
+        from marketplace.scale.activity import ActivityReport, generate_activity
+
+        def progress(report: ActivityReport) -> None:
+            click.echo(f"  {report.counties:>4} counties  {report.allocations:>9,} allocations  "
+                       f"{report.deliveries:>9,} deliveries  "
+                       f"{report.candidate_events:>10,} events built", err=True)
+
+        try:
+            report = generate_activity(seed=seed, offers=offers, audit_events=audit_events,
+                                       progress=progress, refresh=not no_refresh)
+        except ScaleError as exc:
+            raise click.ClickException(str(exc)) from exc
+        click.echo(
+            f"Generated {report.organizations:,} organisations ({report.users:,} users), "
+            f"{report.offers:,} offers, {report.contracts:,} contracts "
+            f"({report.contract_lines:,} lines), {report.allocations:,} allocations, "
+            f"{report.deliveries:,} deliveries, {report.payments:,} payments, "
+            f"{report.feedback:,} feedback, {report.fulfilled:,} fulfilment times and "
+            f"{report.audit_events:,} audit events (of {report.candidate_events:,} built) in "
+            f"{report.seconds:.1f} s (rows {report.rows_seconds:.1f} s, audit chain "
+            f"{report.audit_seconds:.1f} s, balance refresh {report.refresh_seconds:.1f} s).")

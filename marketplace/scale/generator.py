@@ -274,7 +274,9 @@ def _copy(conn, plain, rows: list[dict]) -> None:
     cursor = conn.connection.driver_connection.cursor()
     with cursor.copy(f"COPY {plain.name} ({', '.join(names)}) FROM STDIN") as copy:
         for row in rows:
-            copy.write_row([json.dumps(row[n]) if n in json_columns else row[n]
+            # A column the row does not name is NULL, as an INSERT would leave it (a nullable
+            # column added later, e.g. needs.fulfilled_at, needs no change here).
+            copy.write_row([json.dumps(row[n]) if n in json_columns else row.get(n)
                             for n in names])
 
 
