@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import func, select
 
 from marketplace.audit.services import events_for
-from marketplace.contracts.models import ContractStatus
+from marketplace.contracts.models import ContractStatus, TargetMetric
 from marketplace.contracts.services import create_contract
 from marketplace.evaluations.indicators import (
     BEHIND_SCHEDULE,
@@ -54,6 +54,18 @@ def test_indicators_of_the_hand_computed_contract(app, demo):
         targets = {t.metric: (t.actual, t.met) for t in ind.targets}
         assert targets == {"hours_delivered": (Decimal("40"), True),
                            "satisfaction_rate": (Decimal("50.00"), False)}
+
+
+def test_response_time_and_households_targets(app, demo):
+    with en(app):
+        contract = build_contract(targets={TargetMetric.response_time_hours: Decimal("24"),
+                                           TargetMetric.households_served: Decimal("4")})
+        ind = indicators(contract, TODAY)
+        # the three proposals were accepted as soon as they were made
+        assert ind.response_hours is not None and Decimal("0") <= ind.response_hours < 1
+        assert ind.households_rate == Decimal("0.5")  # 2 served of a target of 4
+        targets = {t.metric: t.met for t in ind.targets}
+        assert targets == {"response_time_hours": True, "households_served": False}
 
 
 def test_schedule_warning_depends_on_the_tolerance(app, demo):
