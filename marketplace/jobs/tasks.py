@@ -32,6 +32,7 @@ from sqlalchemy import update
 
 from marketplace.accounts.models import User
 from marketplace.audit.services import record_event
+from marketplace.balance import tasks as balance_tasks  # noqa: F401  (registers its jobs)
 from marketplace.common.models import utcnow
 from marketplace.extensions import db
 from marketplace.jobs import live
