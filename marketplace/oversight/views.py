@@ -13,8 +13,18 @@ from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import get_locale
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import select
@@ -22,10 +32,13 @@ from sqlalchemy import select
 from marketplace.accounts.models import Role, User
 from marketplace.audit.services import record_event
 from marketplace.balance import queries
+from marketplace.balance.tasks import refresh_balance_now
 from marketplace.common.access import PUBLIC, access
+from marketplace.common.forms import ButtonForm
 from marketplace.common.ui import Section, area_figures, dashboard_section, register_nav
 from marketplace.exports.writers import FORMATS, export_response
 from marketplace.extensions import db
+from marketplace.jobs.queue import enqueue
 from marketplace.oversight import services
 from marketplace.oversight.forms import PeriodForm
 from marketplace.regions.models import Region
@@ -36,6 +49,8 @@ register_nav("oversight.balance_home", _l("Balance"), roles=("oversight", "revie
 register_nav("oversight.transparency", _l("Transparency"), public=True, order=60)
 
 OFFICERS = (Role.oversight, Role.reviewer, Role.admin)
+#: Who may ask for the summary to be rebuilt now (it reads every county: not for every click).
+REFRESHERS = (Role.oversight, Role.admin)
 
 
 @bp.app_template_filter("pct")
@@ -67,6 +82,11 @@ def _period() -> tuple[Any, str | None]:
         return queries.parse_period(request.args, _today()), None
     except queries.BalanceError as exc:
         return None, str(exc)
+
+
+def _show_period(form: PeriodForm, period: Any) -> None:
+    """Fill the form with the period shown (the defaults too, so the reader sees them)."""
+    form.year.data, form["from"].data, form.to.data = period.year, period.first, period.last
 
 
 def _period_args(period: Any) -> dict[str, int]:
@@ -104,10 +124,25 @@ def balance(code: Region):
     if error:
         return render_template("oversight/balance.html", region=region, form=form,
                                error=error, board=None, trail=_trail(region)), 400
+    _show_period(form, period)
     board = services.dashboard(region, period, _locale())
+    refresh_form = ButtonForm() if current_user.role in REFRESHERS else None
     return render_template("oversight/balance.html", region=region, form=form, error=None,
                            board=board, trail=_trail(region), args=_period_args(period),
-                           tables=services.TABLES)
+                           refresh_form=refresh_form)
+
+
+@bp.post("/oversight/refresh/<code>")
+@access(*REFRESHERS, load={"code": Region})
+def refresh(code: Region):
+    """Queue a rebuild of the summary now (it also runs every 10 minutes by itself)."""
+    region = code
+    if not services.has_page(region) or not ButtonForm().validate_on_submit():
+        abort(404 if not services.has_page(region) else 400)
+    enqueue(refresh_balance_now.s())
+    flash(_("The figures are being rebuilt; the page shows them as soon as they are ready."),
+          "info")
+    return redirect(url_for("oversight.balance", code=region.code))
 
 
 @bp.get("/oversight/balance/<code>/export/<table>.<fmt>")
@@ -122,7 +157,7 @@ def export(code: Region, table: str, fmt: str):
         return _bad_period(error)
     header, rows = services.export_table(table, region, period, _locale())
     rows = list(rows)  # a few hundred rows at most: counted for the audit
-    record_event(current_user, "export.balance", region,
+    record_event(current_user, "export.balance", region, object_id=region.code,
                  after={"table": table, "format": fmt, **_period_args(period),
                         "rows": len(rows)})
     db.session.commit()  # before the response: a CSV body streams after the view returns
@@ -139,6 +174,7 @@ def transparency():
     if error:
         return render_template("oversight/transparency.html", form=form, error=error,
                                page=None, head=None), 400
+    _show_period(form, period)
     page = services.public_page(period, _locale())
     return render_template("oversight/transparency.html", form=form, error=None, page=page,
                            args=_period_args(period))

@@ -97,3 +97,21 @@ def test_a_bad_period_is_a_400_with_the_message(login, client, query, message):
         body = response.get_data(as_text=True)
         assert message in body, url
         assert 'id="top-figures"' not in body
+
+
+@pytest.mark.parametrize("username, code, status", [
+    ("oversight_xx", "433100", 302),
+    ("admin", "430000", 302),
+    ("oversight_xx", "430100", 404),  # outside the officer's prefecture
+    ("reviewer_jishou", "433101", 403),  # reviewers read, they do not rebuild
+    ("caseworker_fenghuang", "433123", 403),
+    ("provider_staff", "433100", 403),
+])
+def test_refresh_now_rules(app, login, username, code, status):
+    from marketplace.balance import queries
+
+    response = login(username).post(f"/oversight/refresh/{code}")
+    assert response.status_code == status
+    with app.app_context():
+        built = queries.state() is not None
+    assert built == (status == 302)  # the queue runs the job at once in tests

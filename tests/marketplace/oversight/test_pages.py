@@ -144,7 +144,8 @@ def test_children_export_as_csv_with_bom(app, login, fixture):
 
     with app.app_context():
         event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "export.balance"))
-        assert event.region_code == "430000"
+        assert (event.object_type, event.object_id, event.region_code) == (
+            "regions", "430000", "430000")
         assert event.after == {"table": "children", "format": "csv", "year": 2026, "from": 1,
                                "to": 3, "rows": 14}
 
