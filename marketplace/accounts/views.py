@@ -21,6 +21,7 @@ from marketplace.accounts.forms import (
 )
 from marketplace.accounts.models import Organization, OrgType, Role
 from marketplace.accounts.profile_rules import ProfileError
+from marketplace.audit.services import record_event, record_sign_in
 from marketplace.common.access import PUBLIC, access
 from marketplace.common.actions import commit_or_flash
 from marketplace.extensions import db, login_manager
@@ -62,6 +63,7 @@ def login():
             db.session.commit()
             flash(str(exc), "danger")
             return render_template("accounts/login.html", form=form), 429
+        record_sign_in(user, form.username.data)
         db.session.commit()
         if user is None:
             flash(_("Wrong username or password."), "danger")
@@ -74,6 +76,9 @@ def login():
 @bp.post("/logout")
 @access(*ALL_ROLES)
 def logout():
+    user = current_user._get_current_object()
+    record_event(user, "user.logout", user)
+    db.session.commit()
     logout_user()
     flash(_("You have signed out."), "info")
     return redirect(url_for("main.index"))

@@ -321,6 +321,15 @@ def remove_member(actor: User, person: Person) -> None:
     record_event(actor, "household.remove_member", household, before=before)
 
 
+def reveal_address(actor: User, household: Household) -> str:
+    """The household's full address, for a caseworker or reviewer of the region; the read is
+    audited (the page shows only the township or village otherwise)."""
+    if not may_read_full_number(actor, household):
+        raise HouseholdError(str(_l("Your role may not read full addresses.")))
+    record_event(actor, "household.read_address", household)
+    return household.address_detail or ""
+
+
 def reveal_id_number(actor: User, person: Person) -> str:
     """The full ID number, for a caseworker or reviewer of the region; the read is audited."""
     if not may_read_full_number(actor, person.household):

@@ -140,7 +140,8 @@ def _household_input(form: HouseholdForm) -> HouseholdInput:
                           groups=list(form.groups.data or []))
 
 
-def _render_household(household: Household, revealed: dict[int, str] | None = None):
+def _render_household(household: Household, revealed: dict[int, str] | None = None,
+                      address: str | None = None):
     # The household's own place comes joined with it; its county from the cached directory.
     county = directory.places().get(household.county_code)
     # The needs panel's data, loaded here: its query of the needs' timelines also brings the
@@ -148,7 +149,7 @@ def _render_household(household: Household, revealed: dict[int, str] | None = No
     panel = needs_panel(household)
     return render_template(
         "households/view_household.html", household=household, county=county,
-        button=ButtonForm(), revealed=revealed or {},
+        button=ButtonForm(), revealed=revealed or {}, revealed_address=address,
         may_edit=current_user.role == Role.caseworker,
         may_reveal=services.may_read_full_number(current_user, household),
         history=panel["history"], needs_panel_data=panel)
@@ -173,6 +174,22 @@ def reveal_id_number(household: Household, person_id: int):
     db.session.commit()
     # Rendered, not redirected: a flash message would carry the number in the session cookie.
     response = make_response(_render_household(household, {person.id: number}))
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.post("/households/<int:household_id>/address")
+@access(Role.caseworker, Role.reviewer, load={"household_id": Household})
+def reveal_address(household: Household):
+    if not ButtonForm().validate_on_submit():
+        abort(400)
+    try:
+        address = services.reveal_address(current_user, household)
+    except HouseholdError:
+        abort(403)
+    db.session.commit()
+    # Rendered, not redirected (as the ID number): nothing of it in the session cookie.
+    response = make_response(_render_household(household, address=address))
     response.headers["Cache-Control"] = "no-store"
     return response
 

@@ -7,12 +7,14 @@ import io
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from pypinyin import lazy_pinyin
 from sqlalchemy import select
 from wtforms import SelectChoice
 
+from marketplace.audit.services import record_event
 from marketplace.extensions import db
 from marketplace.regions import directory
 from marketplace.regions.models import CODE_LENGTHS, Region, RegionLevel, scope_prefix
@@ -77,8 +79,9 @@ class NewRegion:
     name_en: str = ""
 
 
-def add_region(data: NewRegion) -> Region:
-    """Add a township under a county or a village under a township."""
+def add_region(data: NewRegion, actor: Any = None) -> Region:
+    """Add a township under a county or a village under a township (audited: ``actor`` is the
+    administrator, None for a script)."""
     parent = db.session.get(Region, data.parent_code.strip())
     if parent is None:
         raise RegionError(str(_l("Unknown parent region code %(code)s.", code=data.parent_code)))
@@ -107,10 +110,14 @@ def add_region(data: NewRegion) -> Region:
     db.session.add(region)
     db.session.flush()
     directory.clear()
+    record_event(actor, "region.create", object_type="regions", object_id=region.code,
+                 region_code=region.code,
+                 after={"name_zh": region.name_zh, "parent_code": region.parent_code,
+                        "level": str(region.level)})
     return region
 
 
-def import_regions_csv(text: str) -> int:
+def import_regions_csv(text: str, actor: Any = None) -> int:
     """Add townships and villages from CSV (``code,name_zh,parent_code[,name_en]``), all or none.
 
     Rows may refer to parents defined earlier in the same file. Raises RegionError naming the
@@ -125,12 +132,14 @@ def import_regions_csv(text: str) -> int:
         try:
             add_region(NewRegion(code=row["code"] or "", name_zh=row["name_zh"] or "",
                                  parent_code=row["parent_code"] or "",
-                                 name_en=row.get("name_en") or ""))
+                                 name_en=row.get("name_en") or ""), actor)
         except RegionError as exc:
             raise RegionError(str(_l("Line %(line)d: %(error)s", line=line, error=exc))) from exc
         count += 1
     if count == 0:
         raise RegionError(str(_l("The CSV has no rows.")))
+    record_event(actor, "region.import", object_type="regions", object_id="",
+                 after={"rows": count})
     return count
 
 

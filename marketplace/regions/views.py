@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
+from flask_login import current_user
 
 from marketplace.accounts.models import Role
 from marketplace.common.access import access
@@ -38,7 +39,8 @@ def create_region():
         try:
             region = services.add_region(services.NewRegion(
                 code=form.code.data, name_zh=form.name_zh.data,
-                parent_code=form.parent_code.data, name_en=form.name_en.data or ""))
+                parent_code=form.parent_code.data, name_en=form.name_en.data or ""),
+                current_user)
         except services.RegionError as exc:
             form.code.errors.append(str(exc))
         else:
@@ -56,7 +58,7 @@ def import_regions():
     if form.validate_on_submit():
         raw = form.file.data.read()
         try:
-            count = services.import_regions_csv(raw.decode("utf-8"))
+            count = services.import_regions_csv(raw.decode("utf-8"), current_user)
         except UnicodeDecodeError:
             db.session.rollback()
             form.file.errors.append(_("The file is not UTF-8 text."))
