@@ -161,6 +161,29 @@ def evaluate(actor: User, contract: Contract, weights: Mapping[str, int], commen
     return evaluation
 
 
+def publish(actor: User, evaluation: ContractEvaluation) -> ContractEvaluation:
+    """Publish an evaluation saved earlier without publishing it; flushes and records
+    ``contract.publish_evaluation``. Published evaluations stay published (a new evaluation
+    replaces one on the public page: it shows the latest per contract).
+
+    Raises:
+        EvaluationError: not an oversight officer (or admin) of the contract's region, or
+            already published.
+    """
+    contract = db.session.get(Contract, evaluation.contract_id)
+    if actor.role not in (Role.oversight, Role.admin) or not in_scope(actor, contract):
+        raise EvaluationError(str(_l("Only the purchaser's oversight officers evaluate this "
+                                     "contract.")))
+    if evaluation.published:
+        raise EvaluationError(str(_l("This evaluation is already published.")))
+    evaluation.published = True
+    db.session.flush()
+    record_event(actor, "contract.publish_evaluation", contract,
+                 before={"published": False},
+                 after={"evaluation_id": evaluation.id, "published": True})
+    return evaluation
+
+
 def history(contract: Contract) -> list[ContractEvaluation]:
     """The contract's evaluations, newest first."""
     return list(db.session.scalars(

@@ -13,6 +13,7 @@ from marketplace.accounts.models import Role, User
 from marketplace.audit.services import record_event
 from marketplace.common.access import access, user_prefix
 from marketplace.common.actions import commit_or_flash
+from marketplace.common.forms import ButtonForm
 from marketplace.common.ui import Section, area_figures, dashboard_section, register_nav
 from marketplace.contracts.forms import STATUS_LABELS
 from marketplace.contracts.models import Contract
@@ -24,6 +25,7 @@ from marketplace.evaluations.forms import (
     EvaluationForm,
 )
 from marketplace.evaluations.indicators import indicators, warnings
+from marketplace.evaluations.models import ContractEvaluation
 from marketplace.exports.writers import export_response
 from marketplace.extensions import db
 
@@ -69,7 +71,18 @@ def evaluate_contract(contract: Contract):
     return render_template(
         "evaluations/evaluate_contract.html", contract=contract, ind=ind, form=form,
         preview=preview, warnings=warnings(ind), history=services.history(contract),
+        publish_form=ButtonForm(),
         can_evaluate=can_evaluate and contract.status in services.EVALUABLE), status
+
+
+@bp.post("/contracts/<int:contract_id>/evaluation/<int:evaluation_id>/publish")
+@access(*EVALUATORS, load={"contract_id": Contract, "evaluation_id": ContractEvaluation})
+def publish_evaluation(contract: Contract, evaluation: ContractEvaluation):
+    if evaluation.contract_id != contract.id or not ButtonForm().validate_on_submit():
+        abort(404 if evaluation.contract_id != contract.id else 400)
+    commit_or_flash(lambda: services.publish(current_user, evaluation),
+                    services.EvaluationError, done=_("Evaluation published."))
+    return redirect(url_for("evaluations.evaluate_contract", contract_id=contract.id))
 
 
 @bp.get("/evaluations")

@@ -28,12 +28,13 @@ from tests.marketplace.allocations.factories import (
 
 
 def build_contract(officer: str = "oversight_xx", region_code: str = "433100",
-                   line_region: str = "433101001", targets: dict | None = None) -> Contract:
+                   line_region: str = "433101001", targets: dict | None = None,
+                   overlap_reason: str = "") -> Contract:
     """The contract above (flushed, not committed); ``targets`` replace the default ones."""
     contract = active_contract(
         officer, title="居家照料服务项目", region_code=region_code,
         period_start=TODAY - timedelta(days=100), period_end=TODAY + timedelta(days=100),
-        budget=Decimal("10000"),
+        budget=Decimal("10000"), overlap_reason=overlap_reason,
         lines=[LineData(service_id("home_care"), Decimal("80"), Decimal("100"))],
         targets=targets or {TargetMetric.hours_delivered: Decimal("30"),
                             TargetMetric.satisfaction_rate: Decimal("80")})

@@ -33,7 +33,8 @@ def _changsha(app) -> int:
     """The same contract bought by 长沙市 (430100) for 芙蓉区 households."""
     with en(app):
         contract_id = build_contract("oversight_hn", region_code="430100",
-                                     line_region="430102").id
+                                     line_region="430102",
+                                     overlap_reason="另一采购方的项目").id
         db.session.commit()
     return contract_id
 
@@ -200,3 +201,28 @@ def test_contract_page_links_to_the_evaluation(app, login):
     contract_id = _xiangxi(app)
     page = login("oversight_xx").get(f"/contracts/{contract_id}").get_data(as_text=True)
     assert f"/contracts/{contract_id}/evaluation" in page
+
+
+def test_publish_an_evaluation_saved_earlier(app, login):
+    contract_id = _xiangxi(app)
+    other_id = _changsha(app)
+    with en(app):
+        contract = db.session.get(Contract, contract_id)
+        evaluation_id = evaluate(user("oversight_xx"), contract, DEFAULT_WEIGHTS).id
+        db.session.commit()
+    url = f"/contracts/{contract_id}/evaluation/{evaluation_id}/publish"
+    assert login("reviewer_jishou").post(url).status_code == 403
+    assert login("provider_staff").post(url).status_code == 403
+    # another region's officer, and an evaluation under another contract's URL: 404
+    assert login("oversight_xx").post(
+        f"/contracts/{other_id}/evaluation/{evaluation_id}/publish").status_code == 404
+    client = login("oversight_xx")
+    page = client.get(f"/contracts/{contract_id}/evaluation").get_data(as_text=True)
+    assert 'data-testid="publish-evaluation"' in page
+    assert client.post(url).status_code == 302
+    with app.app_context():
+        assert db.session.get(ContractEvaluation, evaluation_id).published
+        assert db.session.scalar(select(func.count(AuditEvent.id)).where(
+            AuditEvent.action == "contract.publish_evaluation")) == 1
+    again = client.post(url, headers=EN, follow_redirects=True).get_data(as_text=True)
+    assert "already published" in again
