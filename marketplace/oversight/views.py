@@ -23,14 +23,14 @@ from flask import (
     request,
     url_for,
 )
-from flask_babel import get_locale
+from flask_babel import get_locale, lazy_pgettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import select
 
 from marketplace.accounts.models import Role, User
-from marketplace.audit.services import record_event
+from marketplace.audit.services import chain_head, record_event
 from marketplace.balance import queries
 from marketplace.balance.tasks import refresh_balance_now
 from marketplace.common.access import PUBLIC, access
@@ -44,8 +44,8 @@ from marketplace.oversight.forms import PeriodForm
 from marketplace.regions.models import Region
 
 bp = Blueprint("oversight", __name__)
-register_nav("oversight.balance_home", _l("Balance"), roles=("oversight", "reviewer", "admin"),
-             order=45)
+register_nav("oversight.balance_home", lazy_pgettext("oversight dashboard", "Balance"),
+             roles=("oversight", "reviewer", "admin"), order=45)
 register_nav("oversight.transparency", _l("Transparency"), public=True, order=60)
 
 OFFICERS = (Role.oversight, Role.reviewer, Role.admin)
@@ -177,7 +177,7 @@ def transparency():
     _show_period(form, period)
     page = services.public_page(period, _locale())
     return render_template("oversight/transparency.html", form=form, error=None, page=page,
-                           args=_period_args(period))
+                           head=chain_head(), args=_period_args(period))
 
 
 @bp.get("/transparency/export.<fmt>")

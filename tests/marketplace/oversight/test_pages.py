@@ -197,3 +197,14 @@ def test_dashboard_card_shows_the_top_figures(login, fixture):
     assert f"<strong>{figure(dashboard, 'worst')}</strong>" in card
     assert 'href="/oversight/balance/433100"' in card
     assert 'data-testid="balance-card"' not in page(login, "caseworker_fenghuang", "/dashboard")
+
+
+def test_public_page_publishes_the_audit_chain_head(app, client, login, fixture):
+    from marketplace.audit.services import chain_head
+
+    login("oversight_xx").get(f"/oversight/balance/433100/export/trend.csv?{PERIOD}")
+    with app.app_context():
+        seq, digest = chain_head()
+    body = client.get("/transparency", headers=EN).get_data(as_text=True)
+    head = re.search(r'id="audit-head">(.*?)</p>', body, re.S).group(1)
+    assert f"number {seq}, hash {digest}." in head
