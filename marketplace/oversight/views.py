@@ -33,7 +33,7 @@ from marketplace.accounts.models import Role, User
 from marketplace.audit.services import chain_head, record_event
 from marketplace.balance import queries
 from marketplace.balance.tasks import refresh_balance_now
-from marketplace.common.access import PUBLIC, access
+from marketplace.common.access import PUBLIC, access, in_scope
 from marketplace.common.forms import ButtonForm
 from marketplace.common.ui import Section, area_figures, dashboard_section, register_nav
 from marketplace.exports.writers import FORMATS, export_response
@@ -199,12 +199,13 @@ def _bad_period(message: str):
                            text=message), 400
 
 
-def _trail(region: Region) -> list[Region]:
-    """Province → prefecture → county above and including ``region``, for the breadcrumb."""
+def _trail(region: Region) -> list[tuple[Region, bool]]:
+    """Province → prefecture → county above and including ``region``, for the breadcrumb, each
+    with whether the user may open it (a county reviewer sees the names above, no links)."""
     trail = [region]
     while trail[0].parent is not None:
         trail.insert(0, trail[0].parent)
-    return trail
+    return [(r, in_scope(current_user, r)) for r in trail]
 
 
 @dashboard_section

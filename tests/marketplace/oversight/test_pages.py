@@ -109,9 +109,10 @@ def test_prefecture_and_county_pages_drill_down(login, fixture):
     assert figure(county, "overdue_needs") == "1"
     assert 'id="children-table"' not in county  # a county is the leaf
     assert [d["name"] for d in chart(county, "map")["data"]] == ["433123"]
-    # the breadcrumb goes back up to the prefecture (the province is above this officer, but
-    # the link is only a link: opening it is a 404)
+    # the breadcrumb links back up to the prefecture, not to the province above the officer
     assert 'href="/oversight/balance/433100?year=2026&amp;from=1&amp;to=3"' in county
+    assert 'href="/oversight/balance/430000' not in county
+    assert '<li class="breadcrumb-item">Hunan</li>' in county
 
 
 def test_out_of_scope_officer_gets_none_of_the_figures(login, fixture):
