@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_pgettext
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, IntegerField, SubmitField, TextAreaField
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
@@ -21,11 +22,12 @@ INDICATOR_LABELS = {
     "budget_execution": _l("Budget execution rate"),
     "complaints": _l("Complaints"),
 }
+#: Short words that mean something else elsewhere: a context keeps them apart.
 GRADE_LABELS = {
-    Grade.excellent: _l("Excellent"),
-    Grade.good: _l("Good"),
-    Grade.passed: _l("Pass"),
-    Grade.fail: _l("Fail"),
+    Grade.excellent: lazy_pgettext("evaluation grade", "Excellent"),
+    Grade.good: lazy_pgettext("evaluation grade", "Good"),
+    Grade.passed: lazy_pgettext("evaluation grade", "Pass"),
+    Grade.fail: lazy_pgettext("evaluation grade", "Fail"),
 }
 WARNING_LABELS = {
     BEHIND_SCHEDULE: _l("Behind schedule"),
