@@ -251,8 +251,10 @@ class CountyBuilder:
                  "decline_reason": rng.choice(DECLINE_REASONS) if status == "declined" else "",
                  "created_at": created, "updated_at": responded or created,
                  # offer_id and organization_id are filled in when the offers are made
-                 "_key": (line["kind"], line["category"], line["goods_item_id"],
-                          line["service_type_id"]), "_need": need, "_line": line,
+                 # funds offers may serve any category: one pool of funds offers per county
+                 "_key": ("funds", None, None, None) if line["kind"] == "funds" else (
+                     line["kind"], line["category"], line["goods_item_id"],
+                     line["service_type_id"]), "_need": need, "_line": line,
                  "_end": end}
         self.pending.setdefault(alloc["_key"], []).append(alloc)
 
@@ -371,6 +373,7 @@ class CountyBuilder:
                 if alloc["status"] not in ("declined", "expired", "cancelled"):
                     offer["_used"] += alloc["quantity"]
                 offer["_first"] = min(offer["_first"], alloc["created_at"])
+                offer["_categories"].add(alloc["_line"]["category"])
                 self._events_and_deliveries(alloc, offer["_staff"])
         rows = self.out.rows
         self._close_contracts()
@@ -394,7 +397,7 @@ class CountyBuilder:
         return {
             "id": self.ids.take("offers"), "organization_id": org[0], "kind": kind,
             "category": None if kind == "funds" else category,
-            "categories": [category] if kind == "funds" and rng.random() < 0.7 else [],
+            "categories": [],  # funds: set in _size from the categories it served
             "goods_item_id": goods_id, "service_type_id": service_id, "capacity": None,
             "regions": [region],
             "qualifications": sorted(first["requires"] or []) if first else [],
@@ -408,8 +411,8 @@ class CountyBuilder:
             "contract_line_id": contract_line["id"] if contract_line else None,
             "created_by_id": org[2], "withdrawn_at": None,
             "created_at": self.now, "updated_at": self.now,
-            "_used": Decimal(0), "_first": self.now, "_staff": org[2], "_typical":
-            first["quantity"] if first else Decimal(10), "_line": contract_line}
+            "_used": Decimal(0), "_first": self.now, "_categories": set(), "_staff": org[2],
+            "_typical": first["quantity"] if first else Decimal(10), "_line": contract_line}
 
     def _size(self, offer: dict[str, Any]) -> None:
         """Capacity ≥ what the offer's allocations hold; created before its first use."""
@@ -422,6 +425,9 @@ class CountyBuilder:
         else:
             capacity = max(Decimal(1), offer["_typical"] * self.rng.randint(3, 8))
         offer["capacity"] = capacity
+        if offer["kind"] == "funds" and len(offer["_categories"]) == 1 and (
+                self.rng.random() < 0.7):
+            offer["categories"] = sorted(offer["_categories"])  # restricted by the donor
         created = offer["_first"] - timedelta(days=self.rng.uniform(1, 20))
         offer["created_at"] = offer["updated_at"] = created
         self.event(created, offer["_staff"], "provider_staff", "offer.create", "offers",

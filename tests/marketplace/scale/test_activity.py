@@ -51,6 +51,17 @@ def _check_allocations_fit_offers_lines_and_contracts(app) -> None:
                 assert offer.capacity == line.quantity
                 assert offer.unit_price == line.unit_price
                 assert offer.organization_id == line.contract.provider_id
+        for allocation in db.session.scalars(select(Allocation).join(Allocation.offer).where(
+                Offer.note == NOTE)):
+            offer, line = allocation.offer, allocation.need_line
+            assert offer.kind == line.kind
+            assert (offer.goods_item_id, offer.service_type_id) == (line.goods_item_id,
+                                                                   line.service_type_id)
+            assert not offer.categories or line.category in offer.categories
+            assert any(line.need.region_code.startswith(p) for p in offer.region_prefixes)
+            assert set(line.requires or []) <= set(offer.qualifications)
+            assert allocation.organization_id == offer.organization_id
+            assert allocation.region_code == line.need.region_code
         for contract in db.session.scalars(select(Contract).where(Contract.note == NOTE)):
             assert contract.lines_total <= contract.budget
         covered = dict(db.session.execute(
