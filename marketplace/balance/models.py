@@ -35,6 +35,8 @@ class BalanceState(Base):
     refreshed_at: Mapped[datetime]
     #: How long the refresh took.
     seconds: Mapped[Decimal] = mapped_column(Numeric(10, 3, asdecimal=True))
+    #: Unique per refresh (generations restart on an emptied database): the cache key.
+    token: Mapped[str] = mapped_column(String(32))
 
     def __repr__(self) -> str:
         return f"<BalanceState generation={self.generation} {self.refreshed_at}>"

@@ -3,7 +3,7 @@
 Every function reads the rows of the current generation (a handful to about 1,500 rows, bounded
 by counties × months, never by the data) and returns plain data (NamedTuples and frozen
 dataclasses of ``int``, ``Decimal`` or None, never ORM objects). Results are cached per process,
-keyed by the generation and the refresh time, so a cached value is never older than the summary
+keyed by the refresh's unique token, so a cached value is never older than the summary
 it was computed from; a refresh makes every cached value unreachable at once.
 """
 
@@ -13,12 +13,12 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 from decimal import Decimal
 from typing import Any, NamedTuple, TypeVar
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import func, select, type_coerce
 
 from marketplace.balance.metrics import gini, median_from_histogram, merge_histograms, share
 from marketplace.balance.models import (
@@ -27,8 +27,24 @@ from marketplace.balance.models import (
     BalanceRegionMonth,
     BalanceState,
 )
+from marketplace.balance.results import (
+    Amounts,
+    Balance,
+    CategoryFigures,
+    Figures,
+    MonthPoint,
+    Overdue,
+    PublicRow,
+    RegionFigures,
+    StateInfo,
+)
 from marketplace.extensions import db
 from marketplace.regions.models import Region, RegionLevel, scope_prefix, subtree_condition
+
+__all__ = ["Amounts", "Balance", "BalanceError", "CategoryFigures", "Figures", "MonthPoint",
+           "Overdue", "Period", "PublicRow", "RegionFigures", "StateInfo", "balance",
+           "by_category", "children", "clear_cache", "county_coverage", "overview",
+           "parse_period", "public_table", "state", "trend", "urban_rural"]
 
 T = TypeVar("T")
 ZERO = Decimal(0)
@@ -84,111 +100,6 @@ def parse_period(args: Mapping[str, Any], today: date) -> Period:
     return Period(year, first, last)
 
 
-# --- plain results ----------------------------------------------------------------------------
-
-class Amounts(NamedTuple):
-    """Delivered funds (CNY), goods (item units) and services (hours or sessions)."""
-
-    funds: Decimal | None
-    goods: Decimal | None
-    hours: Decimal | None
-
-    def __getitem__(self, key: Any) -> Any:  # also ``amounts["funds"]``
-        return getattr(self, key) if isinstance(key, str) else tuple.__getitem__(self, key)
-
-
-class Overdue(NamedTuple):
-    """Overdue work at the time of the refresh."""
-
-    needs: int
-    acceptances: int
-    deliveries: int
-
-    def __getitem__(self, key: Any) -> Any:
-        return getattr(self, key) if isinstance(key, str) else tuple.__getitem__(self, key)
-
-
-@dataclass(frozen=True)
-class Figures:
-    """The figures of one region (or group of counties) over one period."""
-
-    needs_published: int
-    lines: int
-    priority: Decimal
-    covered_priority: Decimal
-    #: Σ covered priority / Σ priority of the lines of needs published in the period.
-    coverage: Decimal | None
-    delivered: Amounts
-    #: Households that received a first delivery in the period, and their members.
-    households: int
-    persons: int
-    per_household: Amounts
-    per_capita: Amounts
-    #: Median whole days from publication to fulfilment of the needs fulfilled in the period.
-    median_days: Decimal | None
-    needs_fulfilled: int
-    overdue: Overdue
-
-
-@dataclass(frozen=True)
-class RegionFigures:
-    code: str
-    name_zh: str
-    name_en: str
-    #: Counties only (None for a prefecture).
-    is_urban: bool | None
-    figures: Figures
-
-
-@dataclass(frozen=True)
-class Balance:
-    """How evenly coverage is spread over the counties in scope that had needs."""
-
-    gini: Decimal | None
-    worst_code: str | None
-    worst_coverage: Decimal | None
-    #: county code → coverage (None when the county had no needs in the period).
-    counties: Mapping[str, Decimal | None]
-
-
-class MonthPoint(NamedTuple):
-    month: str
-    coverage: Decimal | None
-    gini: Decimal | None
-    worst_code: str | None
-    worst_coverage: Decimal | None
-    needs_published: int
-
-
-class CategoryFigures(NamedTuple):
-    kind: str
-    category: str
-    lines: int
-    requested: Decimal
-    allocated: Decimal
-    coverage: Decimal | None
-    #: Delivered in the period, in the kind's unit; and its value in CNY where known.
-    delivered: Decimal
-    delivered_value_cny: Decimal
-
-
-class PublicRow(NamedTuple):
-    county_code: str
-    category: str
-    kind: str
-    lines: int
-    coverage: Decimal | None
-    delivered: Decimal
-
-
-class StateInfo(NamedTuple):
-    """The summary generation pages read and its "as of" time (UTC)."""
-
-    generation: int
-    refreshed_at: datetime
-    seconds: Decimal
-
-
 # --- cache ------------------------------------------------------------------------------------
 
 #: Cached results per process (each small: at most a few hundred plain values).
@@ -198,35 +109,45 @@ _lock = threading.Lock()
 
 
 def clear_cache() -> None:
-    """Forget every cached result (tests; a refresh needs no call: the key changes)."""
+    """Forget every cached result (benchmarks of cold pages; a refresh needs no call)."""
     with _lock:
         _cache.clear()
 
 
 def state() -> StateInfo | None:
-    """The current generation and when it was built, or None before the first refresh."""
+    """The current generation, when it was built ("as of") and its token, or None before the
+    first refresh."""
     row = db.session.execute(
-        select(BalanceState.generation, BalanceState.refreshed_at, BalanceState.seconds)
+        select(BalanceState.generation, BalanceState.refreshed_at, BalanceState.seconds,
+               BalanceState.token)
         .where(BalanceState.id == 1)).first()
     return StateInfo(*row) if row else None
 
 
-def _memo(fn: Callable[..., T], *args: Any) -> T:
-    """``fn(generation, *args)``, cached per (generation, refresh time, function, args)."""
-    current = state()
+def _gen(st: StateInfo | None) -> int | None:
+    return None if st is None else st.generation
+
+
+def _cached(current: StateInfo | None, fn: Callable[..., T], *args: Any) -> T:
+    """``fn(current, *args)``, cached per (refresh token, function, args)."""
     if current is None:
         return fn(None, *args)
-    key = (current.generation, current.refreshed_at, fn.__name__, args)
+    key = (current.token, fn.__name__, args)
     with _lock:
         if key in _cache:
             _cache.move_to_end(key)
             return _cache[key]
-    value = fn(current.generation, *args)
+    value = fn(current, *args)
     with _lock:
         _cache[key] = value
         while len(_cache) > CACHE_SIZE:
             _cache.popitem(last=False)
     return value
+
+
+def _memo(fn: Callable[..., T], *args: Any) -> T:
+    """``fn(state, *args)`` of the current generation, cached."""
+    return _cached(state(), fn, *args)
 
 
 # --- reading rows -----------------------------------------------------------------------------
@@ -239,7 +160,6 @@ _NUMBERS = ("needs_published", "lines", "priority", "covered_priority", "deliver
 class _Row(NamedTuple):
     region_code: str
     month: str
-    is_urban: bool | None
     numbers: tuple
     fulfil_days: Mapping[str, int]
 
@@ -249,10 +169,27 @@ def _month_rows(generation: int | None, *where: Any) -> list[_Row]:
         return []
     m = BalanceRegionMonth
     rows = db.session.execute(
-        select(m.region_code, m.month, m.is_urban, *[getattr(m, f) for f in _NUMBERS],
-               m.fulfil_days)
+        select(m.region_code, m.month, *[getattr(m, f) for f in _NUMBERS], m.fulfil_days)
         .where(m.generation == generation, *where)).all()
-    return [_Row(r[0], r[1], r[2], tuple(r[3:3 + len(_NUMBERS)]), r[-1] or {}) for r in rows]
+    return [_Row(r[0], r[1], tuple(r[2:2 + len(_NUMBERS)]), r[-1] or {}) for r in rows]
+
+
+def _subtree_year(st: StateInfo | None, code: str, year: int) -> tuple[_Row, ...]:
+    """The county-month rows of ``code``'s subtree in ``year``: read once per generation and
+    shared by urban/rural, the Gini, the map and the trend (up to 122 × 12 rows)."""
+    m = BalanceRegionMonth
+    return tuple(_month_rows(_gen(st), m.level == RegionLevel.county,
+                             subtree_condition(m.region_code, scope_prefix(code)),
+                             m.month.between(f"{year:04d}-01", f"{year:04d}-12")))
+
+
+def _county_rows(st: StateInfo | None, code: str, months: tuple[str, ...]) -> list[_Row]:
+    """The county-month rows of ``code``'s subtree in ``months`` (of one year)."""
+    if st is None or not months:
+        return []
+    rows = _cached(st, _subtree_year, code, int(months[0][:4]))
+    wanted = set(months)
+    return [r for r in rows if r.month in wanted]
 
 
 def _now_rows(generation: int | None, prefix: str) -> dict[str, Overdue]:
@@ -302,12 +239,6 @@ def _region(code: str) -> Region:
     return region
 
 
-def _county_rows(generation: int | None, code: str, months: tuple[str, ...]) -> list[_Row]:
-    m = BalanceRegionMonth
-    return _month_rows(generation, m.level == RegionLevel.county,
-                       subtree_condition(m.region_code, scope_prefix(code)), m.month.in_(months))
-
-
 def _coverage_by_county(rows: Iterable[_Row]) -> dict[str, Decimal | None]:
     p: dict[str, Decimal] = {}
     cp: dict[str, Decimal] = {}
@@ -334,11 +265,11 @@ def overview(code: str, period: Period) -> Figures:
     return _memo(_overview, code, period)
 
 
-def _overview(generation: int | None, code: str, period: Period) -> Figures:
+def _overview(st: StateInfo | None, code: str, period: Period) -> Figures:
     _region(code)
     m = BalanceRegionMonth
-    rows = _month_rows(generation, m.region_code == code, m.month.in_(period.months))
-    return _figures(rows, _sum_overdue(_now_rows(generation, scope_prefix(code)).values()))
+    rows = _month_rows(_gen(st), m.region_code == code, m.month.in_(period.months))
+    return _figures(rows, _sum_overdue(_now_rows(_gen(st), scope_prefix(code)).values()))
 
 
 def children(code: str, period: Period) -> list[RegionFigures]:
@@ -347,7 +278,7 @@ def children(code: str, period: Period) -> list[RegionFigures]:
     return list(_memo(_children, code, period))
 
 
-def _children(generation: int | None, code: str, period: Period) -> list[RegionFigures]:
+def _children(st: StateInfo | None, code: str, period: Period) -> list[RegionFigures]:
     region = _region(code)
     if region.level == RegionLevel.county:
         return []
@@ -357,9 +288,9 @@ def _children(generation: int | None, code: str, period: Period) -> list[RegionF
                Region.level.in_([str(RegionLevel.prefecture), str(RegionLevel.county)]))
         .order_by(Region.code)).all()
     m = BalanceRegionMonth
-    rows = _month_rows(generation, m.region_code.in_([k[0] for k in kids]),
+    rows = _month_rows(_gen(st), m.region_code.in_([k[0] for k in kids]),
                        m.month.in_(period.months))
-    overdue = _now_rows(generation, scope_prefix(code))
+    overdue = _now_rows(_gen(st), scope_prefix(code))
     result = []
     for kid_code, name_zh, name_en, level, is_urban in kids:
         prefix = scope_prefix(kid_code)
@@ -376,13 +307,13 @@ def urban_rural(code: str, period: Period) -> dict[str, Figures]:
     return dict(_memo(_urban_rural, code, period))
 
 
-def _urban_rural(generation: int | None, code: str, period: Period) -> dict[str, Figures]:
+def _urban_rural(st: StateInfo | None, code: str, period: Period) -> dict[str, Figures]:
     _region(code)
-    rows = _county_rows(generation, code, period.months)
+    rows = _county_rows(st, code, period.months)
     urban_codes = set(db.session.scalars(
         select(Region.code).where(Region.level == RegionLevel.county, Region.is_urban.is_(True),
                                   subtree_condition(Region.code, scope_prefix(code)))))
-    overdue = _now_rows(generation, scope_prefix(code))
+    overdue = _now_rows(_gen(st), scope_prefix(code))
     return {
         "urban": _figures((r for r in rows if r.region_code in urban_codes),
                           _sum_overdue(v for c, v in overdue.items() if c in urban_codes)),
@@ -396,14 +327,14 @@ def county_coverage(code: str, period: Period) -> dict[str, Decimal | None]:
     return dict(_memo(_county_coverage, code, period))
 
 
-def _county_coverage(generation: int | None, code: str,
+def _county_coverage(st: StateInfo | None, code: str,
                      period: Period) -> dict[str, Decimal | None]:
     _region(code)
     counties = db.session.scalars(
         select(Region.code).where(Region.level == RegionLevel.county,
                                   subtree_condition(Region.code, scope_prefix(code)))
         .order_by(Region.code)).all()
-    coverage = _coverage_by_county(_county_rows(generation, code, period.months))
+    coverage = _coverage_by_county(_county_rows(st, code, period.months))
     return {c: coverage.get(c) for c in counties}
 
 
@@ -421,14 +352,14 @@ def trend(code: str, year: int) -> list[MonthPoint]:
     return list(_memo(_trend, code, year))
 
 
-def _trend(generation: int | None, code: str, year: int) -> list[MonthPoint]:
+def _trend(st: StateInfo | None, code: str, year: int) -> list[MonthPoint]:
     _region(code)
     period = Period(year, 1, 12)
     m = BalanceRegionMonth
-    own = {r.month: r for r in _month_rows(generation, m.region_code == code,
+    own = {r.month: r for r in _month_rows(_gen(st), m.region_code == code,
                                            m.month.in_(period.months))}
     by_month: dict[str, list[_Row]] = {}
-    for r in _county_rows(generation, code, period.months):
+    for r in _county_rows(st, code, period.months):
         by_month.setdefault(r.month, []).append(r)
     points = []
     for month in period.months:
@@ -441,19 +372,20 @@ def _trend(generation: int | None, code: str, year: int) -> list[MonthPoint]:
 
 
 def _cell_groups(generation: int | None, *where: Any) -> dict[tuple, list[Any]]:
+    """(region, kind, category) → [lines, requested, priority, covered priority, allocated,
+    delivered, delivered CNY] summed over the months of ``where`` (GROUP BY in SQL)."""
     if generation is None:
         return {}
     c = BalanceCell
     rows = db.session.execute(
-        select(c.region_code, c.kind, c.category, c.lines, c.requested, c.priority,
-               c.covered_priority, c.allocated, c.delivered_qty, c.delivered_value_cny)
-        .where(c.generation == generation, *where)).all()
-    groups: dict[tuple, list[Any]] = {}
-    for region_code, kind, category, *values in rows:
-        sums = groups.setdefault((region_code, kind, category), [0] + [ZERO] * 6)
-        for i, v in enumerate(values):
-            sums[i] += v if i == 0 else Decimal(v or 0)
-    return groups
+        select(c.region_code, c.kind, c.category, func.sum(c.lines),
+               *[type_coerce(func.sum(col), col.type)
+                 for col in (c.requested, c.priority, c.covered_priority, c.allocated,
+                             c.delivered_qty, c.delivered_value_cny)])
+        .where(c.generation == generation, *where)
+        .group_by(c.region_code, c.kind, c.category)).all()
+    return {(region, kind, category): [int(lines)] + [Decimal(v or 0) for v in values]
+            for region, kind, category, lines, *values in rows}
 
 
 def by_category(code: str, period: Period) -> list[CategoryFigures]:
@@ -461,10 +393,10 @@ def by_category(code: str, period: Period) -> list[CategoryFigures]:
     return list(_memo(_by_category, code, period))
 
 
-def _by_category(generation: int | None, code: str, period: Period) -> list[CategoryFigures]:
+def _by_category(st: StateInfo | None, code: str, period: Period) -> list[CategoryFigures]:
     _region(code)
     c = BalanceCell
-    groups = _cell_groups(generation, c.region_code == code, c.month.in_(period.months))
+    groups = _cell_groups(_gen(st), c.region_code == code, c.month.in_(period.months))
     return [CategoryFigures(kind, category, v[0], v[1], v[4], share(v[3], v[2]), v[5], v[6])
             for (_, kind, category), v in sorted(groups.items())]
 
@@ -475,9 +407,9 @@ def public_table(period: Period) -> list[PublicRow]:
     return list(_memo(_public_table, period))
 
 
-def _public_table(generation: int | None, period: Period) -> list[PublicRow]:
+def _public_table(st: StateInfo | None, period: Period) -> list[PublicRow]:
     c = BalanceCell
-    groups = _cell_groups(generation, c.level == RegionLevel.county, c.month.in_(period.months))
+    groups = _cell_groups(_gen(st), c.level == RegionLevel.county, c.month.in_(period.months))
     return [PublicRow(county, category, kind, v[0], share(v[3], v[2]), v[5])
             for (county, kind, category), v in sorted(
                 groups.items(), key=lambda item: (item[0][0], item[0][1], item[0][2]))]

@@ -9,6 +9,7 @@ needs, lines or deliveries. Definitions: docs/oversight.md.
 from __future__ import annotations
 
 import time
+import uuid
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -388,9 +389,10 @@ def refresh(now: datetime | None = None) -> RefreshReport:
     seconds = time.perf_counter() - started
     if state is None:
         db.session.add(BalanceState(id=1, generation=generation, refreshed_at=now,
-                                    seconds=Decimal(f"{seconds:.3f}")))
+                                    seconds=Decimal(f"{seconds:.3f}"), token=uuid.uuid4().hex))
     else:
         state.generation, state.refreshed_at = generation, now
+        state.token = uuid.uuid4().hex
         state.seconds = Decimal(f"{seconds:.3f}")
     for model in (BalanceCell, BalanceRegionMonth, BalanceCountyNow):
         db.session.execute(delete(model).where(model.generation != generation))

@@ -31,6 +31,7 @@ def upgrade():
         sa.Column('refreshed_at', marketplace.common.models.UTCDateTime(timezone=True),
                   nullable=False),
         sa.Column('seconds', sa.Numeric(precision=10, scale=3), nullable=False),
+        sa.Column('token', sa.String(length=32), nullable=False),
         sa.PrimaryKeyConstraint('id', name=op.f('pk_balance_state')))
     op.create_table(
         'balance_cells',

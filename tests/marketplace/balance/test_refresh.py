@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 
 from marketplace.allocations.models import Allocation, AllocationSource, AllocationStatus
 from marketplace.balance import queries
@@ -230,3 +230,17 @@ def test_refresh_today_uses_china_date(app, demo):
         assert queries.overview(FENGHUANG, PERIOD).overdue.needs == 0
         refresh(now=datetime(2026, 3, 1, 16, 30, tzinfo=UTC))
         assert queries.overview(FENGHUANG, PERIOD).overdue.needs == 1
+
+
+def test_cache_survives_no_emptied_database(app, built):
+    """Generations restart at 1 on an emptied database and refresh times may repeat: the
+    cache key is the refresh's own token, so new data are never hidden by old results."""
+    with app.app_context():
+        assert queries.overview(FENGHUANG, PERIOD).coverage == Decimal("0.625")
+        for model in (BalanceCell, BalanceRegionMonth, BalanceCountyNow, BalanceState):
+            db.session.execute(delete(model))
+        a4 = db.session.get(Allocation, built["allocations"]["A4"])
+        a4.status = AllocationStatus.accepted  # N4 now covered in full
+        report = refresh(now=built["now"])
+        assert report.generation == 1
+        assert queries.overview(FENGHUANG, PERIOD).coverage == Decimal("5.0") / Decimal("5.6")
