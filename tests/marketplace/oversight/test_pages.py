@@ -172,6 +172,8 @@ def test_public_page_shows_aggregates_only(app, client, fixture):
     body = response.get_data(as_text=True)
     assert figure(body, "needs_published") == "4"
     assert figure(body, "coverage") == "68.2 %"
+    assert figure(body, "median_days") == "13.5"
+    assert figure(body, "overdue_needs") == "1"
     assert "Fenghuang County" in body and "Furong District" in body
     assert "hunan-counties.geojson" not in body and "data-oversight-chart" not in body
     from marketplace.households.models import Person
@@ -209,3 +211,22 @@ def test_public_page_publishes_the_audit_chain_head(app, client, login, fixture)
     body = client.get("/transparency", headers=EN).get_data(as_text=True)
     head = re.search(r'id="audit-head">(.*?)</p>', body, re.S).group(1)
     assert f"number {seq}, hash {digest}." in head
+
+
+def test_pages_read_a_bounded_number_of_statements(app, login, fixture):
+    """The pages read the summary only, a fixed number of statements whatever the data (the
+    balance queries are cached per generation, so a second view reads even less)."""
+    from marketplace.balance import queries
+    from tests.marketplace.querycount import counted
+
+    officer = login("oversight_hn")
+    queries.clear_cache()
+    with counted(app) as cold:
+        assert officer.get(f"/oversight/balance/430000?{PERIOD}").status_code == 200
+    with counted(app) as warm:
+        assert officer.get(f"/oversight/balance/430000?{PERIOD}").status_code == 200
+    assert len(cold) <= 25, cold
+    # warm: the user, the region, one summary-state check per balance query (8), the place
+    # names of the counties on the page
+    assert len(warm) <= 12, warm
+    assert not any("need_lines" in s or "allocations" in s for s in cold)
