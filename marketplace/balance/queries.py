@@ -17,6 +17,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any, NamedTuple, TypeVar
 
+from flask import g
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select, type_coerce
 
@@ -114,14 +115,28 @@ def clear_cache() -> None:
         _cache.clear()
 
 
+#: Where a request keeps the state it read (one query per page, not one per figure).
+_STATE_KEY = "balance_state"
+
+
 def state() -> StateInfo | None:
     """The current generation, when it was built ("as of") and its token, or None before the
-    first refresh."""
+    first refresh. Read once per request (app context): a page's figures all come from the
+    same generation."""
+    if _STATE_KEY in g:
+        return g.get(_STATE_KEY)
     row = db.session.execute(
         select(BalanceState.generation, BalanceState.refreshed_at, BalanceState.seconds,
                BalanceState.token)
         .where(BalanceState.id == 1)).first()
-    return StateInfo(*row) if row else None
+    current = StateInfo(*row) if row else None
+    setattr(g, _STATE_KEY, current)
+    return current
+
+
+def forget_state() -> None:
+    """Read the state again at the next call (after a refresh in this app context)."""
+    g.pop(_STATE_KEY, None)
 
 
 def _gen(st: StateInfo | None) -> int | None:

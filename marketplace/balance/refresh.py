@@ -29,6 +29,7 @@ from sqlalchemy import (
     literal_column,
     or_,
     select,
+    text,
     type_coerce,
 )
 
@@ -49,6 +50,7 @@ from marketplace.balance.models import (
     Priority,
     Quantity,
 )
+from marketplace.balance.queries import forget_state
 from marketplace.catalog.vocab import LineKind
 from marketplace.common.models import utcnow
 from marketplace.extensions import db
@@ -63,6 +65,8 @@ CHINA_OFFSET = timedelta(hours=8)
 MAX_DAYS = 365
 #: Rows per INSERT batch.
 BATCH = 5_000
+#: PostgreSQL's work_mem during a refresh.
+WORK_MEM = "64MB"
 #: Levels that get summary rows.
 LEVELS = (RegionLevel.county, RegionLevel.prefecture, RegionLevel.province)
 
@@ -359,6 +363,10 @@ def refresh(now: datetime | None = None) -> RefreshReport:
     """
     started = time.perf_counter()
     now = now or utcnow()
+    if _dialect() == "postgresql":
+        # Hash aggregates of a few million lines instead of sorts spilled to disk; the
+        # setting ends with this transaction.
+        db.session.execute(text(f"SET LOCAL work_mem = '{WORK_MEM}'"))
     tree = _Tree()
     cells, months = _collect(tree)
     overdue = _overdue(now)
@@ -397,6 +405,7 @@ def refresh(now: datetime | None = None) -> RefreshReport:
     for model in (BalanceCell, BalanceRegionMonth, BalanceCountyNow):
         db.session.execute(delete(model).where(model.generation != generation))
     db.session.commit()
+    forget_state()
     return RefreshReport(generation, len(cells), len(months), len(overdue),
                          time.perf_counter() - started)
 
