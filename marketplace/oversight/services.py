@@ -153,6 +153,8 @@ def map_chart(board: Dashboard) -> dict[str, Any]:
     """The choropleth: the region's counties only (the others stay grey and are not sent)."""
     return {
         "url": url_for("static", filename="data/hunan-counties.geojson"),
+        # the map is framed on the region's counties (their codes start with this prefix)
+        "prefix": board.region.prefix,
         "data": [{"name": code, "value": _num(pct(share)),
                   "label": board.names.get(code, code)} for code, share in board.measured],
         "names": {"coverage": _("Coverage (%)"), "none": _("no data")},

@@ -66,6 +66,32 @@
     done(el);
   }
 
+  // The centre and zoom that frame the counties whose code starts with prefix (a prefecture's
+  // or a county's page shows its own area; neighbours stay grey at the edges); null for the
+  // whole province.
+  function frameOf(geojson, prefix) {
+    if (!prefix || prefix.length <= 2) { return null; }
+    var all = box(geojson, ""), own = box(geojson, prefix);
+    if (!own) { return null; }
+    var zoom = 0.8 * Math.min((all.e - all.w) / (own.e - own.w), (all.n - all.s) / (own.n - own.s));
+    return { center: [(own.w + own.e) / 2, (own.s + own.n) / 2], zoom: Math.max(1, zoom) };
+  }
+
+  function box(geojson, prefix) {
+    var b = { w: 180, e: -180, s: 90, n: -90 };
+    geojson.features.forEach(function (f) {
+      if (String(f.id).indexOf(prefix) !== 0) { return; }
+      var polys = f.geometry.type === "MultiPolygon" ? f.geometry.coordinates : [f.geometry.coordinates];
+      polys.forEach(function (rings) {
+        rings[0].forEach(function (p) {
+          b.w = Math.min(b.w, p[0]); b.e = Math.max(b.e, p[0]);
+          b.s = Math.min(b.s, p[1]); b.n = Math.max(b.n, p[1]);
+        });
+      });
+    });
+    return b.w > b.e ? null : b;
+  }
+
   function map(el, data) {
     fetch(data.url, { credentials: "same-origin" })
       .then(function (response) {
@@ -79,6 +105,7 @@
         // Counties without figures are not in data.data: name them from the outlines.
         var outlineNames = {};
         geojson.features.forEach(function (f) { outlineNames[f.id] = f.properties.name; });
+        var frame = frameOf(geojson, data.prefix);
         var chart = init(el, 520);
         chart.setOption({
           animation: false,
@@ -103,6 +130,8 @@
             map: MAP_NAME,
             nameProperty: "adcode",
             roam: false,
+            center: frame ? frame.center : undefined,
+            zoom: frame ? frame.zoom : 1,
             selectedMode: false,
             itemStyle: { areaColor: "#e9ecef", borderColor: "#868e96", borderWidth: 0.5 },
             emphasis: { label: { show: false }, itemStyle: { areaColor: "#74c0fc" } },

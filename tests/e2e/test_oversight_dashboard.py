@@ -64,4 +64,6 @@ def test_dashboard_draws_its_charts_and_map(journey):
     expect(tab).to_have_url(re.compile(r"/oversight/balance/433100"))
     expect(tab.locator('[data-oversight-chart="map"]')).to_have_attribute(
         "data-rendered", "true", timeout=15_000)
+    tab.locator('[data-oversight-chart="map"]').screenshot(
+        path=str(journey.artifacts / "oversight-map-xiangxi.png"))
     assert journey.console.problems == []
