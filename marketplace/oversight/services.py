@@ -9,7 +9,7 @@ for the charts, and lays the same figures out as export rows (plain values, no p
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
@@ -19,6 +19,16 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from marketplace.balance import queries
+from marketplace.balance.queries import (
+    Balance,
+    CategoryFigures,
+    Figures,
+    MonthPoint,
+    Period,
+    PublicRow,
+    RegionFigures,
+    StateInfo,
+)
 from marketplace.catalog.vocab import CATEGORIES, KIND_LABELS
 from marketplace.regions.models import Region, RegionLevel
 from marketplace.regions.services import place_labels
@@ -40,13 +50,9 @@ TABLES = {
 
 
 def get(obj: Any, key: str) -> Any:
-    """``obj.key`` or ``obj[key]``: the summary's figures nest plain mappings (delivered,
-    per household, overdue) inside dataclasses."""
-    if obj is None:
-        return None
-    if isinstance(obj, Mapping):
-        return obj.get(key)
-    return getattr(obj, key, None)
+    """``obj.key``, None when ``obj`` is None (export columns read nested figures such as
+    ``delivered.funds``)."""
+    return None if obj is None else getattr(obj, key)
 
 
 def pct(share: Decimal | None) -> Decimal | None:
@@ -74,14 +80,14 @@ class Dashboard:
     """Everything the balance page of one region shows."""
 
     region: Region
-    period: Any
-    state: Any
-    overview: Any
-    children: list[Any]
-    urban_rural: dict[str, Any]
-    balance: Any
-    trend: list[Any]
-    categories: list[Any]
+    period: Period
+    state: StateInfo | None
+    overview: Figures
+    children: list[RegionFigures]
+    urban_rural: dict[str, Figures]
+    balance: Balance
+    trend: list[MonthPoint]
+    categories: list[CategoryFigures]
     coverage: dict[str, Decimal | None]
     names: dict[str, str]
     charts: dict[str, Any] = field(default_factory=dict)
@@ -103,7 +109,7 @@ def has_page(region: Region) -> bool:
     return region.level in PAGE_LEVELS
 
 
-def dashboard(region: Region, period: Any, locale: str, with_map: bool = True) -> Dashboard:
+def dashboard(region: Region, period: Period, locale: str, with_map: bool = True) -> Dashboard:
     """The balance page of ``region`` over ``period`` (A's queries, one summary generation)."""
     code = region.code
     balance = queries.balance(code, period)
@@ -198,7 +204,7 @@ def _figure_cells(figures: Any) -> list[Any]:
     return [getter(figures) for _label, getter in FIGURE_COLUMNS]
 
 
-def export_table(table: str, region: Region, period: Any,
+def export_table(table: str, region: Region, period: Period,
                  locale: str) -> tuple[list[str], Iterable[list[Any]]]:
     """Header and rows of one of the page's tables (``TABLES``); KeyError for another name."""
     code = region.code
@@ -249,14 +255,14 @@ def _urban_label(is_urban: bool | None) -> str:
 class PublicPage:
     """The public page: the province's top figures and the county × category table."""
 
-    period: Any
-    state: Any
-    overview: Any
-    rows: list[Any]
+    period: Period
+    state: StateInfo | None
+    overview: Figures
+    rows: list[PublicRow]
     names: dict[str, str]
 
 
-def public_page(period: Any, locale: str) -> PublicPage:
+def public_page(period: Period, locale: str) -> PublicPage:
     """Aggregates only: no household, person, need or allocation leaves the summary."""
     rows = queries.public_table(period)
     return PublicPage(period=period, state=queries.state(),
@@ -264,7 +270,7 @@ def public_page(period: Any, locale: str) -> PublicPage:
                       names=place_labels({r.county_code for r in rows}, locale))
 
 
-def public_export(period: Any, locale: str) -> tuple[list[str], Iterable[list[Any]]]:
+def public_export(period: Period, locale: str) -> tuple[list[str], Iterable[list[Any]]]:
     """The public table as export rows."""
     page = public_page(period, locale)
     header = [_("Code"), _("County"), _("Form of help"), _("Category"), _("Need lines"),
@@ -277,7 +283,7 @@ def public_export(period: Any, locale: str) -> tuple[list[str], Iterable[list[An
 
 # --- the officers' dashboard card -------------------------------------------------------------
 
-def card_figures(code: str, period: Any) -> dict[str, Any]:
+def card_figures(code: str, period: Period) -> dict[str, Any]:
     """The three top figures of a region, as plain data (the card is shared per area)."""
     figures = queries.overview(code, period)
     balance = queries.balance(code, period)

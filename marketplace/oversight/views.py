@@ -32,6 +32,7 @@ from sqlalchemy import select
 from marketplace.accounts.models import Role, User
 from marketplace.audit.services import chain_head, record_event
 from marketplace.balance import queries
+from marketplace.balance.queries import Period
 from marketplace.balance.tasks import refresh_balance_now
 from marketplace.common.access import PUBLIC, access, in_scope
 from marketplace.common.forms import ButtonForm
@@ -75,7 +76,7 @@ def _locale() -> str:
     return str(get_locale())
 
 
-def _period() -> tuple[Any, str | None]:
+def _period() -> tuple[Period | None, str | None]:
     """The period of ``?year=&from=&to=`` (default: this year up to this month), or the
     parser's message for a reversed or absurd one."""
     try:
@@ -84,12 +85,12 @@ def _period() -> tuple[Any, str | None]:
         return None, str(exc)
 
 
-def _show_period(form: PeriodForm, period: Any) -> None:
+def _show_period(form: PeriodForm, period: Period) -> None:
     """Fill the form with the period shown (the defaults too, so the reader sees them)."""
     form.year.data, form["from"].data, form.to.data = period.year, period.first, period.last
 
 
-def _period_args(period: Any) -> dict[str, int]:
+def _period_args(period: Period) -> dict[str, int]:
     return {"year": period.year, "from": period.first, "to": period.last}
 
 
@@ -221,7 +222,7 @@ def balance_card(user: User) -> Section | None:
     return Section(template="oversight/_dashboard.html", order=15, data=data)
 
 
-def _card(code: str, period: Any) -> dict[str, Any]:
+def _card(code: str, period: Period) -> dict[str, Any]:
     figures = services.card_figures(code, period)
     names = {}
     if figures["worst_code"]:
