@@ -67,3 +67,15 @@ def test_dashboard_draws_its_charts_and_map(journey):
     tab.locator('[data-oversight-chart="map"]').screenshot(
         path=str(journey.artifacts / "oversight-map-xiangxi.png"))
     assert journey.console.problems == []
+
+
+def test_public_page_shows_tables_and_no_map(page, artifacts):
+    from playwright.sync_api import expect
+
+    tab, console = page
+    tab.goto("/transparency")
+    expect(tab.locator("#top-figures")).to_be_visible()
+    expect(tab.locator("#overdue-box")).to_be_visible()
+    assert tab.locator("[data-oversight-chart]").count() == 0  # no map on the public page
+    tab.screenshot(path=str(artifacts / "transparency.png"), full_page=True)
+    assert console.problems == []
