@@ -23,8 +23,11 @@ def test_the_jobs_refresh(app, demo):
     with app.app_context():
         build_balance_fixture()
         db.session.commit()
-    tasks.refresh_balance_now.call_local()
-    tasks.refresh_balance_task.call_local()
+    # Inside this test's app: a task outside any app context uses the last app made, which
+    # an earlier test may have made (with another database).
+    with app.app_context():
+        tasks.refresh_balance_now.call_local()
+        tasks.refresh_balance_task.call_local()
     with app.app_context():
         assert queries.state().generation == 2
         assert queries.overview(HUNAN, queries.Period(2026, 1, 3)).needs_published == 4
