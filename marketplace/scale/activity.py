@@ -253,6 +253,7 @@ def generate_activity(seed: int = 1, offers: int = 50_000, audit_events: int = 5
             for need, lines in _county_needs(county, skip):
                 builder.need(need, lines)
                 thinning.remember(rng, need, actors[county].caseworker)
+            db.session.commit()  # end the read: no snapshot held open through the writes
             out = builder.finish(today, NOTE)
             _write(out.rows, out.fulfilled)
             for name in TABLES:
