@@ -12,6 +12,10 @@ The lock: on PostgreSQL a transaction-scoped advisory lock (released by commit o
 SQLite the transaction already holds the database's write lock because it inserted the rows.
 Either way the next committer reads the head this one wrote. The transactions must run at READ
 COMMITTED (the default) so the head is read after the lock is granted.
+
+Cost (29 Nov 2026, shared 2-core machine, so noisy): chaining 20k events in one commit (the
+size of a large approval) added 0.59-1.7 s on SQLite and 1.3-2.3 s on PostgreSQL 15 to the
+commit, against 3.6-15 s to record the events themselves.
 """
 
 from __future__ import annotations

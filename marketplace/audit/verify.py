@@ -7,7 +7,10 @@ first one that is broken.
 * a ``hash`` that does not match the row's own content means the row was edited.
 
 Rows are streamed (``yield_per``: a server-side cursor on PostgreSQL), so memory stays flat
-whatever the size of the trail. Deleting the last rows leaves a valid but shorter chain: compare
+whatever the size of the trail. Speed (shared 2-core machine, noisy): 2.0-5.1 s per 100k rows
+on SQLite, 2.8-4.5 s on PostgreSQL, so about 2-4.5 minutes for 5M events.
+
+Deleting the last rows leaves a valid but shorter chain: compare
 the head with a copy kept outside the database (``flask audit head``; ``--head`` below).
 """
 
