@@ -15,7 +15,7 @@ from marketplace.evaluations.services import DEFAULT_WEIGHTS
 #: The weighted indicators' names, in the form's order.
 INDICATOR_LABELS = {
     "delivery": _l("Units delivered against contracted"),
-    "households": _l("Households served"),
+    "households": _l("Households served against target"),
     "satisfaction": _l("Satisfaction rate"),
     "on_time_acceptance": _l("On-time acceptance rate"),
     "on_time_delivery": _l("On-time delivery rate"),

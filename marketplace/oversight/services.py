@@ -17,6 +17,7 @@ from typing import Any
 from flask import url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import pgettext
 
 from marketplace.balance import queries
 from marketplace.balance.queries import (
@@ -25,7 +26,6 @@ from marketplace.balance.queries import (
     Figures,
     MonthPoint,
     Period,
-    PublicRow,
     RegionFigures,
     StateInfo,
 )
@@ -238,7 +238,7 @@ def export_table(table: str, region: Region, period: Period,
     if table == "counties":
         coverage = queries.county_coverage(code, period)
         names = place_labels(coverage, locale)
-        header = [_("Code"), _("County"), _("Coverage (%)")]
+        header = [_("Code"), pgettext("county column", "County"), _("Coverage (%)")]
         return header, [[c, names.get(c, c), pct(share)] for c, share in sorted(coverage.items())]
     raise KeyError(table)
 
@@ -253,32 +253,63 @@ def _urban_label(is_urban: bool | None) -> str:
 
 @dataclass
 class PublicPage:
-    """The public page: the province's top figures and the county × category table."""
+    """The public page: the province's top figures and one row of figures per county."""
 
     period: Period
     state: StateInfo | None
     overview: Figures
-    rows: list[PublicRow]
-    names: dict[str, str]
+    #: (prefecture, its counties) in code order.
+    counties: list[tuple[RegionFigures, list[RegionFigures]]]
 
 
-def public_page(period: Period, locale: str) -> PublicPage:
+def public_counties(period: Period) -> list[tuple[RegionFigures, list[RegionFigures]]]:
+    """Every county of the province (zeros where nothing happened) under its prefecture, in
+    code order: the prefectures' ``children`` (each cached per summary generation). A county
+    directly under the province is its own group."""
+    groups: list[tuple[RegionFigures, list[RegionFigures]]] = []
+    for child in queries.children(PROVINCE, period):
+        if child.is_urban is not None:
+            groups.append((child, [child]))
+        else:
+            groups.append((child, queries.children(child.code, period)))
+    return groups
+
+
+def public_page(period: Period) -> PublicPage:
     """Aggregates only: no household, person, need or allocation leaves the summary."""
-    rows = queries.public_table(period)
     return PublicPage(period=period, state=queries.state(),
-                      overview=queries.overview(PROVINCE, period), rows=rows,
-                      names=place_labels({r.county_code for r in rows}, locale))
+                      overview=queries.overview(PROVINCE, period),
+                      counties=public_counties(period))
+
+
+@dataclass
+class PublicCounty:
+    """The public page of one county: its top figures and its rows per kind × category."""
+
+    period: Period
+    state: StateInfo | None
+    region: Region
+    overview: Figures
+    categories: list[CategoryFigures]
+
+
+def public_county(region: Region, period: Period) -> PublicCounty:
+    """One county's aggregates (the caller checked that ``region`` is a county)."""
+    return PublicCounty(period=period, state=queries.state(), region=region,
+                        overview=queries.overview(region.code, period),
+                        categories=queries.by_category(region.code, period))
 
 
 def public_export(period: Period, locale: str) -> tuple[list[str], Iterable[list[Any]]]:
-    """The public table as export rows."""
-    page = public_page(period, locale)
-    header = [_("Code"), _("County"), _("Form of help"), _("Category"), _("Need lines"),
-              _("Coverage (%)"), _("Delivered")]
-    return header, [[r.county_code, page.names.get(r.county_code, r.county_code),
+    """The full county × category table as export rows (read lazily by the streamed CSV)."""
+    rows = queries.public_table(period)
+    names = place_labels({r.county_code for r in rows}, locale)
+    header = [_("Code"), pgettext("county column", "County"), _("Form of help"),
+              _("Category"), _("Need lines"), _("Coverage (%)"), _("Delivered")]
+    return header, ([r.county_code, names.get(r.county_code, r.county_code),
                      str(KIND_LABELS.get(r.kind, r.kind)),
                      str(CATEGORIES.get(r.category, r.category)), r.lines, pct(r.coverage),
-                     rounded(r.delivered)] for r in page.rows]
+                     rounded(r.delivered)] for r in rows)
 
 
 # --- the officers' dashboard card -------------------------------------------------------------

@@ -42,7 +42,7 @@ from marketplace.extensions import db
 from marketplace.jobs.queue import enqueue
 from marketplace.oversight import services
 from marketplace.oversight.forms import PeriodForm
-from marketplace.regions.models import Region
+from marketplace.regions.models import Region, RegionLevel
 
 bp = Blueprint("oversight", __name__)
 register_nav("oversight.balance_home", lazy_pgettext("oversight dashboard", "Balance"),
@@ -56,8 +56,8 @@ REFRESHERS = (Role.oversight, Role.admin)
 
 @bp.app_template_filter("pct")
 def pct_filter(value: Any) -> str:
-    """A percentage figure ("62.5 %"), or a dash when there is nothing to measure."""
-    return "—" if value is None else f"{value} %"
+    """A percentage figure ("62.5%"), or a dash when there is nothing to measure."""
+    return "—" if value is None else f"{value}%"
 
 
 @bp.context_processor
@@ -169,16 +169,35 @@ def export(code: Region, table: str, fmt: str):
 @bp.get("/transparency")
 @access(PUBLIC)
 def transparency():
-    """The public page: province figures and the county × category table, no personal data."""
+    """The public page: the province's figures and one row per county; with ``?county=<code>``
+    that county's figures per kind and category. Aggregates only, no personal data."""
+    county = _public_county(request.args.get("county"))
+    template = "oversight/transparency_county.html" if county else "oversight/transparency.html"
     form = PeriodForm(request.args)
     period, error = _period()
     if error:
-        return render_template("oversight/transparency.html", form=form, error=error,
-                               page=None, head=None), 400
+        return render_template(template, form=form, error=error, page=None, head=None,
+                               county=county), 400
     _show_period(form, period)
-    page = services.public_page(period, _locale())
-    return render_template("oversight/transparency.html", form=form, error=None, page=page,
+    if county is not None:
+        page = services.public_county(county, period)
+        return render_template(template, form=form, error=None, page=page, county=county,
+                               args=_period_args(period))
+    page = services.public_page(period)
+    return render_template(template, form=form, error=None, page=page, county=None,
                            head=chain_head(), args=_period_args(period))
+
+
+def _public_county(code: str | None) -> Region | None:
+    """The county of ``?county=`` (None when not asked); 404 for an unknown code or a region
+    that is not a county (the public page has no township, prefecture or custom level)."""
+    if code is None or code.strip() == "":
+        return None
+    code = code.strip()
+    region = db.session.get(Region, code) if code.isdigit() and len(code) == 6 else None
+    if region is None or region.level != RegionLevel.county:
+        abort(404)
+    return region
 
 
 @bp.get("/transparency/export.<fmt>")

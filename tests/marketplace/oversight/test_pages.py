@@ -55,8 +55,8 @@ def test_province_page_shows_the_hand_computed_figures(login, fixture):
     # 12:00 UTC in China time (CLDR puts a narrow no-break space before PM)
     assert re.search(r"Figures as of 3/31/26, 8:00\s?PM", body, re.U)
     assert figure(body, "needs_published") == "4"
-    assert figure(body, "coverage") == "68.2 %"  # 15/22
-    assert figure(body, "worst") == "Fenghuang County · 62.5 %"
+    assert figure(body, "coverage") == "68.2%"  # 15/22
+    assert figure(body, "worst") == "Fenghuang County · 62.5%"
     assert figure(body, "gini") == "0.1154"  # 3/26
     assert figure(body, "median_days") == "13.5"
     assert figure(body, "households") == "2"
@@ -70,8 +70,8 @@ def test_province_page_shows_the_hand_computed_figures(login, fixture):
     assert figure(body, "overdue_acceptances") == "0"
     assert figure(body, "overdue_deliveries") == "0"
     # urban vs rural side by side
-    assert figure(body, "coverage", "urban") == "100.0 %"
-    assert figure(body, "coverage", "rural") == "62.5 %"
+    assert figure(body, "coverage", "urban") == "100.0%"
+    assert figure(body, "coverage", "rural") == "62.5%"
     assert figure(body, "persons", "urban") == "2"
     assert figure(body, "persons", "rural") == "3"
     # children: the prefectures, with links down
@@ -86,7 +86,7 @@ def test_province_charts_carry_the_same_figures_as_their_tables(login, fixture):
     assert trend["coverage"] == [47.5, 100.0, None]  # 1.9/4.0, 2.6/2.6
     assert trend["worst"] == [30.0, 100.0, None]
     assert trend["gini"] == [0.2692, None, None]  # 7/26; one county in February
-    assert "<th scope=\"row\">2026-01</th><td>3</td><td>47.5 %</td>" in body
+    assert "<th scope=\"row\">2026-01</th><td>3</td><td>47.5%</td>" in body
     categories = chart(body, "categories")
     assert categories["labels"] == ["Funds · Basic living", "Goods · Clothing and bedding",
                                     "Services · Care"]
@@ -100,12 +100,12 @@ def test_province_charts_carry_the_same_figures_as_their_tables(login, fixture):
 
 def test_prefecture_and_county_pages_drill_down(login, fixture):
     xiangxi = page(login, "oversight_xx", f"/oversight/balance/433100?{PERIOD}")
-    assert figure(xiangxi, "coverage") == "62.5 %"
+    assert figure(xiangxi, "coverage") == "62.5%"
     assert figure(xiangxi, "needs_published") == "3"
     assert 'href="/oversight/balance/433123?year=2026&amp;from=1&amp;to=3">Fenghuang' in xiangxi
     assert "Furong" not in xiangxi and "芙蓉" not in xiangxi
     county = page(login, "oversight_xx", f"/oversight/balance/433123?{PERIOD}")
-    assert figure(county, "coverage") == "62.5 %"
+    assert figure(county, "coverage") == "62.5%"
     assert figure(county, "overdue_needs") == "1"
     assert 'id="children-table"' not in county  # a county is the leaf
     assert [d["name"] for d in chart(county, "map")["data"]] == ["433123"]
@@ -119,7 +119,7 @@ def test_out_of_scope_officer_gets_none_of_the_figures(login, fixture):
     response = login("oversight_xx").get(f"/oversight/balance/430100?{PERIOD}", headers=EN)
     assert response.status_code == 404
     body = response.get_data(as_text=True)
-    assert "Furong" not in body and "100.0 %" not in body
+    assert "Furong" not in body and "100.0%" not in body
     response = login("reviewer_jishou").get(f"/oversight/balance/433123?{PERIOD}", headers=EN)
     assert response.status_code == 404
     assert "62.5" not in response.get_data(as_text=True)
@@ -166,26 +166,89 @@ def test_every_table_exports_as_xlsx(login, fixture, table, rows):
         assert values[1][5] == pytest.approx(0.2692)
 
 
+def county_row(body: str, code: str) -> list[str]:
+    """The cells (name first) of the public page's row of county ``code``."""
+    match = re.search(rf'<tr data-county="{code}">(.*?)</tr>', body, re.S)
+    assert match, f"no row for {code}"
+    cells = re.findall(r"<t[hd][^>]*>(.*?)</t[hd]>", match.group(1), re.S)
+    return [unescape(re.sub(r"<[^>]+>", "", c)).strip() for c in cells]
+
+
 def test_public_page_shows_aggregates_only(app, client, fixture):
     response = client.get(f"/transparency?{PERIOD}", headers=EN)
     assert response.status_code == 200
     body = response.get_data(as_text=True)
     assert figure(body, "needs_published") == "4"
-    assert figure(body, "coverage") == "68.2 %"
+    assert figure(body, "coverage") == "68.2%"
     assert figure(body, "median_days") == "13.5"
     assert figure(body, "overdue_needs") == "1"
-    assert "Fenghuang County" in body and "Furong District" in body
+    # one row per county: needs, coverage, funds, goods, hours, households (fixture.py)
+    assert county_row(body, "433123") == ["Fenghuang County", "3", "62.5%", "0.00 CNY",
+                                          "4.00", "0.00", "1"]
+    assert county_row(body, "430102") == ["Furong District", "1", "100.0%", "0.00 CNY",
+                                          "0.00", "10.00", "1"]
+    assert county_row(body, "433101")[1:] == ["0", "—", "0.00 CNY", "0.00", "0.00", "0"]
+    with app.app_context():
+        from marketplace.regions.models import Region, RegionLevel
+
+        counties = db.session.scalar(select(db.func.count()).select_from(Region).where(
+            Region.level == RegionLevel.county))
+    assert body.count("<tr data-county=") == counties
+    assert ('href="/transparency?county=433123&amp;year=2026&amp;from=1&amp;to=3">'
+            "Fenghuang County</a>") in body
+    # the category rows are on the county's own page, not here
+    assert 'id="public-table"' not in body and "Basic living" not in body
     assert "hunan-counties.geojson" not in body and "data-oversight-chart" not in body
     from marketplace.households.models import Person
 
     with app.app_context():
         names = list(db.session.scalars(select(Person.name)))
     assert names and not any(name in body for name in names)
-    csv_body = client.get(f"/transparency/export.csv?{PERIOD}", headers=EN).get_data()
-    rows = list(csv.reader(io.StringIO(csv_body.decode("utf-8-sig"))))
+
+
+def test_public_county_page_lists_its_categories(app, client, fixture):
+    response = client.get(f"/transparency?county=433123&{PERIOD}", headers=EN)
+    assert response.status_code == 200
+    body = response.get_data(as_text=True)
+    assert "<h1 class=\"h3\">Fenghuang County</h1>" in body
+    assert figure(body, "needs_published") == "3"
+    assert figure(body, "coverage") == "62.5%"
+    assert figure(body, "households") == "1"
+    table = body[body.index('id="public-table"'):body.index("</table>",
+                                                           body.index('id="public-table"'))]
+    assert "Funds · Basic living" in table and "Goods · " in table
+    assert "<td>30.0%</td>" in table  # funds: 600 of 2,000 CNY weighted 1.5 (N1, N4)
+    assert "Furong" not in table and "Home care" not in table
+    # the period form keeps the county
+    assert '<input type="hidden" name="county" value="433123">' in body
+    assert "hunan-counties.geojson" not in body and "data-oversight-chart" not in body
+    from marketplace.households.models import Person
+
+    with app.app_context():
+        names = list(db.session.scalars(select(Person.name)))
+    assert not any(name in body for name in names)
+    # a bad period on the county page: 400 with the message, the county kept
+    bad = client.get("/transparency?county=433123&year=2026&from=5&to=2", headers=EN)
+    assert bad.status_code == 400
+    assert "Fenghuang County" in bad.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("county", ["999999", "433100", "430000", "433101001", "abc",
+                                    "43312", "433123 OR 1=1"])
+def test_public_county_page_wants_a_county(client, fixture, county):
+    response = client.get("/transparency", query_string={"county": county}, headers=EN)
+    assert response.status_code == 404
+    assert "Fenghuang" not in response.get_data(as_text=True)
+
+
+def test_public_export_is_the_full_county_category_table(client, fixture):
+    response = client.get(f"/transparency/export.csv?{PERIOD}", headers=EN)
+    assert response.status_code == 200 and response.is_streamed
+    rows = list(csv.reader(io.StringIO(response.get_data().decode("utf-8-sig"))))
     assert rows[0] == ["Code", "County", "Form of help", "Category", "Need lines",
                        "Coverage (%)", "Delivered"]
     assert ["433123", "Fenghuang County", "Funds", "Basic living", "2", "30.0", "0.00"] in rows
+    assert {row[0] for row in rows[1:]} == {"433123", "430102"}
 
 
 def test_dashboard_card_shows_the_top_figures(login, fixture):
