@@ -178,3 +178,18 @@ def test_xlsx_export_opens(events, login):
 
 def test_unknown_export_format_is_404(events, login):
     assert login("oversight_xx").get("/audit/export.pdf").status_code == 404
+
+
+def test_events_show_role_labels_and_colons_in_the_reader_s_language(events, login):
+    """The role is the site's label, not the stored key; the colon after "before"/"after" is
+    part of the translated string (Chinese uses the full-width colon)."""
+    c = login("admin")
+    body = c.get("/audit?object_type=test_objects", headers=EN).get_data(as_text=True)
+    assert "(caseworker_jishou, Caseworker)" in body
+    assert '<span class="text-muted">before:</span>' in body
+    assert '<span class="text-muted">after:</span>' in body
+    zh = c.get("/audit?object_type=test_objects",
+               headers={"Accept-Language": "zh-CN"}).get_data(as_text=True)
+    assert "(caseworker_jishou, 社工)" in zh
+    assert '<span class="text-muted">变更前：</span>' in zh
+    assert "下载：" in zh and "下载:" not in zh

@@ -226,3 +226,23 @@ def test_publish_an_evaluation_saved_earlier(app, login):
             AuditEvent.action == "contract.publish_evaluation")) == 1
     again = client.post(url, headers=EN, follow_redirects=True).get_data(as_text=True)
     assert "already published" in again
+
+
+def test_chinese_labels_read_as_an_officer_expects(app, login):
+    """Contexts and colons of the translator's review: 时间进度 for the elapsed share, no
+    unit in the header of money cells, 服务户数完成率 where the rate is shown, the colon
+    inside the translated title."""
+    contract_id = _xiangxi(app)
+    client = login("oversight_xx")
+    zh = {"Accept-Language": "zh-CN"}
+    listing = client.get("/evaluations", headers=zh).get_data(as_text=True)
+    assert ">时间进度</th>" in listing and ">已交付金额</th>" in listing
+    assert "（元）" not in listing
+    page = client.get(f"/contracts/{contract_id}/evaluation", headers=zh).get_data(as_text=True)
+    assert "<h1 class=\"h3\">绩效评价：居家照料服务项目</h1>" in page
+    assert ">服务户数完成率</th>" in page
+    assert "：目标 30" in page  # "<metric>：目标 30，实际 …"
+    english = client.get(f"/contracts/{contract_id}/evaluation", headers=EN).get_data(
+        as_text=True)
+    assert ">Households served against target</th>" in english
+    assert "Performance evaluation: 居家照料服务项目" in english

@@ -37,6 +37,7 @@ def test_anonymous_users_are_sent_to_sign_in(client, url, _allowed):
 
 def test_the_public_page_needs_no_account(client):
     assert client.get("/transparency").status_code == 200
+    assert client.get("/transparency?county=433123").status_code == 200
     assert client.get("/transparency/export.csv").status_code == 200
 
 
@@ -91,6 +92,7 @@ def test_a_bad_period_is_a_400_with_the_message(login, client, query, message):
     officer = login("oversight_xx")
     for c, url in [(officer, f"/oversight/balance/433100?{query}"),
                    (client, f"/transparency?{query}"),
+                   (client, f"/transparency?county=433123&{query}"),
                    (officer, f"/oversight/balance/433100/export/children.csv?{query}")]:
         response = c.get(url, headers={"Accept-Language": "en"})
         assert response.status_code == 400, url

@@ -293,3 +293,42 @@ def test_pages_read_a_bounded_number_of_statements(app, login, fixture):
     # names of the counties on the page
     assert len(warm) <= 12, warm
     assert not any("need_lines" in s or "allocations" in s for s in cold)
+
+
+def test_chinese_headers_say_qu_xian_and_cheng_qu(client, login, fixture):
+    """The translator's review: a county column lists districts too (区县, not 县); the area
+    type of a county is 城区/农村 (城市 is the dibao standard's word); percentages without a
+    space."""
+    zh = {"Accept-Language": "zh-CN"}
+    body = login("oversight_hn").get(f"/oversight/balance/430100?{PERIOD}",
+                                     headers=zh).get_data(as_text=True)
+    assert '<span class="badge text-bg-light">城区</span>' in body
+    assert '<th scope="col">区县</th>' in body and "<th scope=\"col\">县</th>" not in body
+    assert figure(body, "coverage") == "100.0%"
+    public = client.get(f"/transparency?{PERIOD}", headers=zh).get_data(as_text=True)
+    assert '<th scope="col">区县</th>' in public and ">芙蓉区</a>" in public
+    csv_body = client.get(f"/transparency/export.csv?{PERIOD}", headers=zh).get_data()
+    assert csv_body.decode("utf-8-sig").splitlines()[0].split(",")[1] == "区县"
+
+
+def test_public_pages_read_a_bounded_number_of_statements(app, client, fixture):
+    """The province page reads the province's figures and each prefecture's counties from the
+    summary (cached per generation), never the base tables."""
+    from marketplace.balance import queries
+    from tests.marketplace.querycount import counted
+
+    queries.clear_cache()
+    with counted(app) as cold:
+        assert client.get(f"/transparency?{PERIOD}").status_code == 200
+    with counted(app) as warm:
+        assert client.get(f"/transparency?{PERIOD}").status_code == 200
+    with counted(app) as county:
+        assert client.get(f"/transparency?county=433123&{PERIOD}").status_code == 200
+    assert not any(re.search(r"FROM (need_lines|allocations|persons|households)\b", s)
+                   for s in cold + county)
+    # cold: about 4 statements per prefecture (its counties, their month rows and overdue
+    # counts; 14 in Hunan), bounded by the regions, not by the data; warm: the summary
+    # state only (one per request), whatever the number of counties
+    assert len(cold) <= 70, cold
+    assert len(warm) <= 3, warm
+    assert len(county) <= 6, county
