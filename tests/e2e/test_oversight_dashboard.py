@@ -76,6 +76,16 @@ def test_public_page_shows_tables_and_no_map(page, artifacts):
     tab.goto("/transparency")
     expect(tab.locator("#top-figures")).to_be_visible()
     expect(tab.locator("#overdue-box")).to_be_visible()
+    # one row per county (every county of Hunan, zeros where nothing happened)
+    expect(tab.locator("#public-counties tr[data-county]")).to_have_count(122)
     assert tab.locator("[data-oversight-chart]").count() == 0  # no map on the public page
     tab.screenshot(path=str(artifacts / "transparency.png"), full_page=True)
+    # a county's own page lists its categories; the period form keeps the county
+    tab.locator('tr[data-county="433123"] a').click()
+    expect(tab).to_have_url(re.compile(r"/transparency\?county=433123"))
+    expect(tab.locator("#top-figures")).to_be_visible()
+    tab.locator("#period-form button[type=submit]").click()
+    expect(tab).to_have_url(re.compile(r"county=433123"))
+    assert tab.locator("[data-oversight-chart]").count() == 0
+    tab.screenshot(path=str(artifacts / "transparency-county.png"), full_page=True)
     assert console.problems == []
