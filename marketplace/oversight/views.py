@@ -3,8 +3,10 @@ officers' dashboard card and the public transparency page.
 
 Every figure comes from the balance summary (``marketplace.balance``), rebuilt by a periodic
 job; the pages say when it was built. The county map is drawn on officers' pages only (maps
-published in China are subject to map review); the public page shows the same figures as a
-table.
+published in China are subject to map review); the public page shows the same figures as
+tables: the province's, one row per county (122 rows whatever the data), and per category on a
+county's own page (``/transparency?county=<code>``); its export is the full county × category
+table, streamed.
 """
 
 from __future__ import annotations
