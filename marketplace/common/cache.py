@@ -113,9 +113,11 @@ class AreaFigures:
     must not be changed after they are built.
     """
 
-    def __init__(self, ttl: float = 10.0, max_entries: int = 512):
+    def __init__(self, ttl: float = 10.0, max_entries: int = 512, clear_on_write: bool = True):
         self.ttl = ttl
         self.max_entries = max_entries
+        #: False for figures that change slowly and cost much (kept for their whole ``ttl``).
+        self.clear_on_write = clear_on_write
         self._entries: dict[Hashable, tuple[float, float, Any]] = {}
         self._lock = threading.Lock()
         _area_figures.add(self)
@@ -142,10 +144,12 @@ _area_figures: weakref.WeakSet[AreaFigures] = weakref.WeakSet()
 _WROTE = "nuanxin.wrote"
 
 
-def clear_area_figures() -> None:
-    """Drop every :class:`AreaFigures` value of this process."""
+def clear_area_figures(written: bool = False) -> None:
+    """Drop the :class:`AreaFigures` values of this process (after a write, only those kept
+    until the next write)."""
     for figures in list(_area_figures):
-        figures.clear()
+        if not written or figures.clear_on_write:
+            figures.clear()
 
 
 def listen_for_writes(session_class: type) -> None:
@@ -170,7 +174,7 @@ def _mark_statement(state) -> None:
 
 def _after_commit(session) -> None:
     if session.info.pop(_WROTE, False):
-        clear_area_figures()
+        clear_area_figures(written=True)
 
 
 def _forget(session) -> None:

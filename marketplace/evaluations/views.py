@@ -14,7 +14,13 @@ from marketplace.audit.services import record_event
 from marketplace.common.access import access, user_prefix
 from marketplace.common.actions import commit_or_flash
 from marketplace.common.forms import ButtonForm
-from marketplace.common.ui import Section, area_figures, dashboard_section, register_nav
+from marketplace.common.ui import (
+    SLOW_AREA_FIGURES,
+    Section,
+    area_figures,
+    dashboard_section,
+    register_nav,
+)
 from marketplace.contracts.forms import STATUS_LABELS
 from marketplace.contracts.models import Contract
 from marketplace.evaluations import services
@@ -133,7 +139,8 @@ def warnings_card(user: User) -> Section | None:
     if user.role not in READERS:
         return None
     rows = area_figures("evaluation-warnings", user,
-                        lambda: services.contracts_with_warnings(user))
+                        lambda: services.contracts_with_warnings(user), slow=True)
     if not rows:
         return None
-    return Section(template="evaluations/_dashboard.html", order=41, data={"rows": rows})
+    return Section(template="evaluations/_dashboard.html", order=41,
+                   data={"rows": rows, "minutes": int(SLOW_AREA_FIGURES.ttl // 60)})

@@ -79,3 +79,27 @@ def test_committed_change_drops_figures_read_only_commit_keeps_them(app, demo):
         db.session.commit()  # a bulk UPDATE does not flush; it counts as a change too
         figures.get("k", build)
         assert len(calls) == 3
+
+
+def test_slow_figures_outlive_a_commit_but_not_their_ttl(app, demo, monkeypatch):
+    """Figures that change slowly and cost much (clear_on_write=False) are kept across this
+    process's commits, for their whole ttl; the fast ones are dropped."""
+    from marketplace.accounts.models import User
+    from marketplace.extensions import db
+
+    clock = Clock()
+    monkeypatch.setattr(cache.time, "monotonic", clock)
+    slow, fast = AreaFigures(ttl=300, clear_on_write=False), AreaFigures(ttl=300)
+    build_slow, slow_calls = counter()
+    build_fast, fast_calls = counter()
+    with app.app_context():
+        slow.get("k", build_slow)
+        fast.get("k", build_fast)
+        db.session.scalar(select(User).where(User.username == "admin")).display_name = "管理员丁"
+        db.session.commit()
+        slow.get("k", build_slow)
+        fast.get("k", build_fast)
+        assert (len(slow_calls), len(fast_calls)) == (1, 2)
+        clock.now += 300.1
+        slow.get("k", build_slow)
+        assert len(slow_calls) == 2

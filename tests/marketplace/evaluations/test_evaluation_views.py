@@ -191,6 +191,7 @@ def test_dashboard_card_lists_contracts_with_warnings(app, login):
     page = login("oversight_xx").get("/dashboard", headers=EN).get_data(as_text=True)
     assert 'data-testid="evaluation-warnings-card"' in page and "心理疏导项目" in page
     assert "Behind schedule" in page
+    assert 'data-testid="warnings-as-of"' in page and "checked every 5 min" in page
     other = login("oversight_hn").get("/dashboard", headers=EN).get_data(as_text=True)
     assert "心理疏导项目" in other  # the province sees 湘西州's contracts
     provider = login("provider_staff").get("/dashboard", headers=EN).get_data(as_text=True)
