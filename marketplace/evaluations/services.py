@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from typing import NamedTuple
 
@@ -23,6 +23,7 @@ from marketplace.allocations.models import Allocation, Delivery
 from marketplace.allocations.services import contract_figures
 from marketplace.audit.services import record_event
 from marketplace.common.access import in_scope, scope_filter
+from marketplace.common.cache import AreaFigures
 from marketplace.contracts.models import Contract, ContractLine, ContractStatus
 from marketplace.evaluations.indicators import (
     ONE,
@@ -247,25 +248,48 @@ def _sums(query, ids: list[int]) -> dict[int, Decimal]:
     return {i: found.get(i, ZERO) for i in ids}
 
 
+#: Units delivered and the budget figures sum every delivery and allocation of the contracts:
+#: 336,000 deliveries for the province's 483 contracts at Hunan scale, 1.1 s. They move
+#: slowly, so the same set of contracts shares them for 5 minutes (the list says how old they
+#: are); a contract's own evaluation page always computes them afresh.
+DELIVERY_FIGURES = AreaFigures(ttl=300.0, clear_on_write=False)
+
+
+def _delivery_figures(ids: list[int]) -> tuple[dict[int, Decimal], dict, float]:
+    """(units delivered, contract_figures, time built) for the contracts ``ids``."""
+    def build():
+        delivered = _sums(select(
+            ContractLine.contract_id, func.coalesce(func.sum(Delivery.quantity), 0))
+            .join(Offer, Offer.contract_line_id == ContractLine.id)
+            .join(Allocation, Allocation.offer_id == Offer.id)
+            .join(Delivery, Delivery.allocation_id == Allocation.id), ids)
+        return delivered, contract_figures(ids)
+    (delivered, figures), built_at = DELIVERY_FIGURES.get(frozenset(ids), build)
+    return delivered, figures, built_at
+
+
 def overview(user: User, as_of: date | None = None,
              statuses: tuple[ContractStatus, ...] = EVALUABLE) -> list[ContractRow]:
     """The contracts ``user`` may see, with their delivery, budget and schedule figures and
     latest evaluation, contracts with warnings first (then by id). Grouped queries only."""
+    return overview_dated(user, as_of, statuses)[0]
+
+
+def overview_dated(user: User, as_of: date | None = None,
+                   statuses: tuple[ContractStatus, ...] = EVALUABLE
+                   ) -> tuple[list[ContractRow], datetime | None]:
+    """:func:`overview` and the time its delivery and budget figures were computed (they are
+    shared for up to 5 minutes: :data:`DELIVERY_FIGURES`); None when there is no contract."""
     as_of = as_of or date.today()
     contracts = list(db.session.scalars(
         select(Contract).where(scope_filter(Contract, user), Contract.status.in_(statuses))
         .options(joinedload(Contract.provider)).order_by(Contract.id)))
     ids = [c.id for c in contracts]
     if not ids:
-        return []
+        return [], None
     contracted = _sums(select(
         ContractLine.contract_id, func.coalesce(func.sum(ContractLine.quantity), 0)), ids)
-    delivered = _sums(select(
-        ContractLine.contract_id, func.coalesce(func.sum(Delivery.quantity), 0))
-        .join(Offer, Offer.contract_line_id == ContractLine.id)
-        .join(Allocation, Allocation.offer_id == Offer.id)
-        .join(Delivery, Delivery.allocation_id == Allocation.id), ids)
-    figures = contract_figures(ids)
+    delivered, figures, built_at = _delivery_figures(ids)
     latest: dict[int, tuple] = {}
     for row in db.session.execute(
             select(ContractEvaluation.contract_id, ContractEvaluation.score,
@@ -285,7 +309,8 @@ def overview(user: User, as_of: date | None = None,
                                 c.period_start, c.period_end, c.budget, committed, consumed,
                                 contracted[c.id], delivered[c.id], delivery_rate, elapsed,
                                 share, flags, latest.get(c.id)))
-    return sorted(rows, key=lambda r: (not r.warnings, r.id))
+    return (sorted(rows, key=lambda r: (not r.warnings, r.id)),
+            datetime.fromtimestamp(built_at, UTC))
 
 
 def contracts_with_warnings(user: User, limit: int = 10) -> list[ContractRow]:

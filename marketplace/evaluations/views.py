@@ -94,8 +94,10 @@ def publish_evaluation(contract: Contract, evaluation: ContractEvaluation):
 @bp.get("/evaluations")
 @access(*READERS)
 def list_evaluations():
-    return render_template("evaluations/list_evaluations.html",
-                           rows=services.overview(current_user))
+    rows, figures_as_of = services.overview_dated(current_user)
+    return render_template("evaluations/list_evaluations.html", rows=rows,
+                           figures_as_of=figures_as_of,
+                           minutes=int(services.DELIVERY_FIGURES.ttl // 60))
 
 
 def _header() -> list[str]:

@@ -204,3 +204,34 @@ def build_contract_without_deliveries():
         period_start=TODAY - timedelta(days=100), period_end=TODAY + timedelta(days=100),
         budget=Decimal("5000"),
         lines=[LineData(service_id("counselling"), Decimal("100"), Decimal("50"))])
+
+
+def test_overview_shares_its_delivery_figures_for_five_minutes(app, demo, monkeypatch):
+    """The sums over every delivery of the contracts are shared for DELIVERY_FIGURES.ttl (they
+    cost 1.1 s for the province at Hunan scale), even across commits; then computed afresh."""
+    from sqlalchemy import update
+
+    from marketplace.allocations.models import Allocation, Delivery
+    from marketplace.common import cache
+    from marketplace.contracts.models import ContractLine
+    from marketplace.evaluations import services
+    from marketplace.offers.models import Offer
+
+    clock = [1000.0]
+    monkeypatch.setattr(cache.time, "monotonic", lambda: clock[0])
+    with en(app):
+        calm = build_contract()
+        first = {r.id: r for r in overview(user("oversight_xx"), as_of=TODAY)}[calm.id]
+        assert first.units_delivered == Decimal("40")
+        one = db.session.scalars(
+            select(Delivery.id).join(Allocation).join(Offer)
+            .join(ContractLine, ContractLine.id == Offer.contract_line_id)
+            .where(ContractLine.contract_id == calm.id)).first()
+        db.session.execute(update(Delivery).where(Delivery.id == one)
+                           .values(quantity=Delivery.quantity - 5))
+        db.session.commit()
+        again = {r.id: r for r in overview(user("oversight_xx"), as_of=TODAY)}[calm.id]
+        assert again.units_delivered == Decimal("40")  # shared, though this process wrote
+        clock[0] += services.DELIVERY_FIGURES.ttl + 1
+        later = {r.id: r for r in overview(user("oversight_xx"), as_of=TODAY)}[calm.id]
+        assert later.units_delivered == Decimal("35")
