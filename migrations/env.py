@@ -77,6 +77,12 @@ def run_migrations_offline():
         context.run_migrations()
 
 
+def _broken_references(connection) -> set[tuple]:
+    """SQLite: (table, rowid, referenced table) of every row whose foreign key points nowhere."""
+    return {tuple(row[:3]) for row in
+            connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()}
+
+
 def run_migrations_online():
     """Run migrations in 'online' mode.
 
@@ -110,6 +116,7 @@ def run_migrations_online():
             # migrations run (the pragma only changes outside a transaction), every reference
             # is checked before the migrations commit, and they are on again after.
             connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+            broken_before = _broken_references(connection)
             connection.commit()
         context.configure(
             connection=connection,
@@ -122,10 +129,12 @@ def run_migrations_online():
             with context.begin_transaction():
                 context.run_migrations()
                 if sqlite:
-                    broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+                    # Only references the migrations broke: rows that pointed nowhere before
+                    # (written while foreign keys were off) are not theirs to refuse.
+                    broken = _broken_references(connection) - broken_before
                     if broken:
-                        raise RuntimeError(
-                            f"the migrations would leave broken references: {broken[:5]}")
+                        raise RuntimeError("the migrations would leave broken references: "
+                                           f"{sorted(broken)[:5]}")
         finally:
             if sqlite:
                 connection.exec_driver_sql("PRAGMA foreign_keys=ON")
