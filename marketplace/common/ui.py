@@ -76,22 +76,14 @@ def dashboard_sections(user: Any) -> list[Section]:
 #: area and kept for a few seconds (an oversight dashboard read by many officers at once, or
 #: reloaded while a matching run loads the database, must not rebuild them on every request).
 AREA_FIGURES = AreaFigures(ttl=10.0)
-#: Figures that change slowly and cost much to build (the warnings of every active contract
-#: of the province sum 300,000 deliveries: 1.1 s at Hunan scale), kept for 5 minutes even
-#: when this process commits a change.
-SLOW_AREA_FIGURES = AreaFigures(ttl=300.0, clear_on_write=False)
 
 
-def area_figures(card: str, user: Any, build: Callable[[], T], slow: bool = False) -> T:
+def area_figures(card: str, user: Any, build: Callable[[], T]) -> T:
     """``build()``, the figures of ``card`` for ``user``'s area, shared by every user with the
     same role and area for up to ``AREA_FIGURES.ttl`` seconds. ``build`` must return plain data.
-    The time the oldest figures on the page were built is kept in ``g.figures_as_of``.
-    ``slow``: kept in :data:`SLOW_AREA_FIGURES` instead, their time in
-    ``g.slow_figures_as_of`` (the card says it: the page's note gives the 10 seconds)."""
-    figures = SLOW_AREA_FIGURES if slow else AREA_FIGURES
-    value, built_at = figures.get((card, str(user.role), user_prefix(user)), build)
+    The time the oldest figures on the page were built is kept in ``g.figures_as_of``."""
+    value, built_at = AREA_FIGURES.get((card, str(user.role), user_prefix(user)), build)
     as_of = datetime.fromtimestamp(built_at, UTC)
-    name = "slow_figures_as_of" if slow else "figures_as_of"
-    if getattr(g, name, None) is None or as_of < getattr(g, name):
-        setattr(g, name, as_of)
+    if getattr(g, "figures_as_of", None) is None or as_of < g.figures_as_of:
+        g.figures_as_of = as_of
     return value

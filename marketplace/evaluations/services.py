@@ -316,5 +316,10 @@ def overview_dated(user: User, as_of: date | None = None,
 def contracts_with_warnings(user: User, limit: int = 10) -> list[ContractRow]:
     """Active contracts in ``user``'s scope that are behind schedule or near their budget
     (the officers' dashboard card)."""
-    rows = overview(user, statuses=(ContractStatus.active,))
-    return [r for r in rows if r.warnings][:limit]
+    return warnings_dated(user, limit)[0]
+
+
+def warnings_dated(user: User, limit: int = 10) -> tuple[list[ContractRow], datetime | None]:
+    """:func:`contracts_with_warnings` and when their delivery figures were computed."""
+    rows, figures_as_of = overview_dated(user, statuses=(ContractStatus.active,))
+    return [r for r in rows if r.warnings][:limit], figures_as_of

@@ -15,7 +15,6 @@ from marketplace.common.access import access, user_prefix
 from marketplace.common.actions import commit_or_flash
 from marketplace.common.forms import ButtonForm
 from marketplace.common.ui import (
-    SLOW_AREA_FIGURES,
     Section,
     area_figures,
     dashboard_section,
@@ -140,9 +139,10 @@ def warnings_card(user: User) -> Section | None:
     """Officers: active contracts behind schedule or near their budget."""
     if user.role not in READERS:
         return None
-    rows = area_figures("evaluation-warnings", user,
-                        lambda: services.contracts_with_warnings(user), slow=True)
+    rows, figures_as_of = area_figures("evaluation-warnings", user,
+                                       lambda: services.warnings_dated(user))
     if not rows:
         return None
     return Section(template="evaluations/_dashboard.html", order=41,
-                   data={"rows": rows, "minutes": int(SLOW_AREA_FIGURES.ttl // 60)})
+                   data={"rows": rows, "figures_as_of": figures_as_of,
+                         "minutes": int(services.DELIVERY_FIGURES.ttl // 60)})
